@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { opt, type ConfigOf, type ConfigSpec } from '@brook/runtime';
+
+/** Every broker option, as a flag, an environment variable (in brackets) and a default. */
+export const brokerConfigSpec = {
+  brokerId: { schema: opt.int(1, 0), describe: 'this broker\'s id, unique in the cluster' },
+  cluster: { schema: opt.string('default'), describe: 'the cluster this broker belongs to' },
+  host: { schema: opt.string('localhost'), describe: 'host name other processes reach this broker at' },
+  bind: { schema: opt.string('0.0.0.0'), describe: 'address the HTTP listener binds' },
+  port: { schema: opt.port(0), env: 'BROOK_BROKER_PORT', describe: 'HTTP port (0: 9000 + broker id)' },
+  dataDir: { schema: opt.string('./cluster-data'), describe: 'the data directory' },
+  logDir: {
+    schema: opt.optionalString(),
+    describe: 'where this broker keeps its partition logs (default: <data-dir>/<cluster>/broker-<id>)',
+  },
+  controllerUrl: { schema: opt.string('http://localhost:9000'), describe: 'the controller\'s base URL' },
+  heartbeatIntervalMs: { schema: opt.int(1000, 10, 30_000), describe: 'longest wait of one metadata fetch (heartbeat)' },
+  logSegmentBytes: { schema: opt.int(64 * 1024 * 1024, 1024), describe: 'segment size before a new one is rolled' },
+  logSegmentMs: { schema: opt.int(7 * 24 * 3600 * 1000, 1), describe: 'segment age before a new one is rolled' },
+  logRetentionMs: { schema: opt.int(7 * 24 * 3600 * 1000, 1), describe: 'default retention.ms of topics' },
+  logRetentionBytes: { schema: opt.int(0, 0), describe: 'default retention.bytes per partition (0: no limit)' },
+  logFlushIntervalMs: {
+    schema: opt.int(0, 0),
+    describe: 'fsync the active segments this often (0: on segment roll and shutdown only; durability comes from replication)',
+  },
+  maxRequestBytes: { schema: opt.int(64 * 1024 * 1024, 1024), describe: 'largest request body accepted' },
+  logLevel: { schema: opt.level(), describe: 'fatal|error|warn|info|debug|trace|silent' },
+} satisfies ConfigSpec;
+
+export type BrokerConfig = ConfigOf<typeof brokerConfigSpec>;
+
+export function brokerPort(config: BrokerConfig): number {
+  return config.port || 9000 + config.brokerId;
+}
+
+export function brokerLogDir(config: BrokerConfig): string {
+  return path.resolve(config.logDir ?? path.join(config.dataDir, config.cluster, `broker-${config.brokerId}`));
+}
