@@ -83,18 +83,31 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Listens on `host`. The default, all interfaces, is tried as dual-stack `::` first because `localhost`
+ * resolves to ::1 first on many machines; where IPv6 is off it falls back to 0.0.0.0.
+ */
 export async function listen(app: Express, port: number, host = '0.0.0.0'): Promise<ListeningServer> {
   const server = http.createServer(app);
   // Longer than the clients' keep-alive so a pooled connection is never closed under a request.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
+  const bind = (address: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, address, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  if (host === '0.0.0.0') {
+    await bind('::').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') throw err;
+      return bind('0.0.0.0');
+    });
+  } else {
+    await bind(host);
+  }
   const actualPort = (server.address() as AddressInfo).port;
   return {
     server,

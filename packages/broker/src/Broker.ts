@@ -1,0 +1,90 @@
+import { HttpJsonClient, listen, type ListeningServer, type Logger, type RunningService } from '@brook/runtime';
+import { TopicAdmin } from './admin/TopicAdmin';
+import { brokerLogDir, brokerPort, type BrokerConfig } from './config';
+import { FetchService } from './fetch/FetchService';
+import { createBrokerApp } from './http/createBrokerApp';
+import { BrokerLifecycleManager } from './metadata/BrokerLifecycleManager';
+import { MetadataCache } from './metadata/MetadataCache';
+import { BrokerPeers } from './network/BrokerPeers';
+import { ProduceService } from './produce/ProduceService';
+import { ReplicaManager } from './server/ReplicaManager';
+import { DEFAULT_LOG_CONFIG, LogManager, type LogConfig } from './storage';
+
+/** How long a stopping broker waits for the controller to move its leadership away. */
+const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5000;
+
+/**
+ * One broker process: recovers its logs, serves HTTP, registers with the controller and follows the
+ * metadata log, taking the leader and follower roles it is given.
+ */
+export class Broker implements RunningService {
+  private constructor(
+    private readonly logger: Logger,
+    private readonly logManager: LogManager,
+    private readonly controller: HttpJsonClient,
+    private readonly peers: BrokerPeers,
+    private readonly lifecycle: BrokerLifecycleManager,
+    private readonly server: ListeningServer,
+  ) {}
+
+  static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+    const logDir = brokerLogDir(config);
+    const defaults = logDefaults(config);
+    const logManager = new LogManager({ logDir, defaults, logger });
+    logManager.startup();
+
+    const metadata = new MetadataCache(config.cluster);
+    const controller = new HttpJsonClient(config.controllerUrl, { connections: 4 });
+    const peers = new BrokerPeers(metadata);
+    const replicas = new ReplicaManager(config.brokerId, logManager, metadata, defaults, logger);
+    const services = {
+      brokerId: config.brokerId,
+      metadata,
+      produce: new ProduceService(config.brokerId, metadata, replicas, peers),
+      fetch: new FetchService(metadata, replicas, peers),
+      topics: new TopicAdmin(config.cluster, controller, metadata),
+    };
+    const server = await listen(createBrokerApp(services, logger, config.maxRequestBytes), brokerPort(config), config.bind);
+
+    let appliedOffset = -1;
+    const lifecycle = new BrokerLifecycleManager(
+      { brokerId: config.brokerId, cluster: config.cluster, host: config.host, port: server.port, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      controller,
+      metadata,
+      () => {
+        if (metadata.offset === appliedOffset) return;
+        appliedOffset = metadata.offset;
+        replicas.applyMetadata();
+      },
+      logger,
+    );
+    lifecycle.start();
+    logger.info({ brokerId: config.brokerId, cluster: config.cluster, port: server.port, logDir }, 'broker listening');
+    return new Broker(logger, logManager, controller, peers, lifecycle, server);
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  async stop(): Promise<void> {
+    const moved = await this.lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
+    if (!moved) this.logger.warn('controlled shutdown not confirmed by the controller; stopping anyway');
+    await this.lifecycle.stop();
+    await this.server.close();
+    await Promise.all([this.peers.close(), this.controller.close()]);
+    this.logManager.shutdown();
+    this.logger.info('broker stopped');
+  }
+}
+
+function logDefaults(config: BrokerConfig): LogConfig {
+  return {
+    ...DEFAULT_LOG_CONFIG,
+    segmentBytes: config.logSegmentBytes,
+    segmentMs: config.logSegmentMs,
+    retentionMs: config.logRetentionMs,
+    retentionBytes: config.logRetentionBytes > 0 ? config.logRetentionBytes : -1,
+    flushMs: config.logFlushIntervalMs,
+  };
+}

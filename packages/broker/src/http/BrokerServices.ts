@@ -1,0 +1,13 @@
+import type { TopicAdmin } from '../admin/TopicAdmin';
+import type { FetchService } from '../fetch/FetchService';
+import type { MetadataCache } from '../metadata/MetadataCache';
+import type { ProduceService } from '../produce/ProduceService';
+
+/** The logic objects the routes are thin adapters over. */
+export interface BrokerServices {
+  brokerId: number;
+  metadata: MetadataCache;
+  produce: ProduceService;
+  fetch: FetchService;
+  topics: TopicAdmin;
+}

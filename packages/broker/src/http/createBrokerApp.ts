@@ -1,0 +1,19 @@
+import type { Express } from 'express';
+import { createApp, finishApp, type Logger } from '@brook/runtime';
+import type { BrokerServices } from './BrokerServices';
+import { eventsRoutes } from './routes/events';
+import { pubsubRoutes } from './routes/pubsub';
+import { recordRoutes } from './routes/records';
+import { restProxyRoutes } from './routes/restProxy';
+
+export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
+  const app = createApp({ logger, bodyLimit });
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', brokerId: s.brokerId, metadataOffset: s.metadata.offset, metadataLoaded: s.metadata.loaded });
+  });
+  app.use(recordRoutes(s, bodyLimit));
+  app.use(eventsRoutes(s));
+  app.use(pubsubRoutes(s));
+  app.use(restProxyRoutes(s));
+  return finishApp(app, logger);
+}

@@ -1,0 +1,39 @@
+import express, { Router } from 'express';
+import { requestParams } from '@brook/runtime';
+import {
+  decodeProduceFrame,
+  FetchRecordsQuery,
+  parseInput,
+  PartitionPath,
+  PRODUCE_FRAME_CONTENT_TYPE,
+  type ProduceFrameResponse,
+} from '@brook/types';
+import { FORWARDED_HEADER } from '../../network/BrokerPeers';
+import type { BrokerServices } from '../BrokerServices';
+
+/** Brook's canonical data routes: binary produce, and JSON reads of one partition. */
+export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
+  const router = Router();
+
+  router.post('/produce', express.raw({ type: PRODUCE_FRAME_CONTENT_TYPE, limit: bodyLimit }), (req, res) => {
+    const frame = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const answer: ProduceFrameResponse = { results: s.produce.appendLocal(decodeProduceFrame(frame)) };
+    res.json(answer);
+  });
+
+  router.get('/topics/:topic/partitions/:partition/records', async (req, res) => {
+    const q = parseInput(FetchRecordsQuery, requestParams(req));
+    const result = await s.fetch.fetchRecords(
+      { topic: q.topic, partition: q.partition, offset: q.offset, maxRecords: q.max_records, maxWaitMs: q.max_wait_ms, maxBytes: q.max_bytes },
+      req.headers[FORWARDED_HEADER] !== undefined,
+    );
+    res.json(result);
+  });
+
+  router.get('/topics/:topic/partitions/:partition/offsets', async (req, res) => {
+    const q = parseInput(PartitionPath, req.params);
+    res.json(await s.fetch.offsets(q.topic, q.partition, req.headers[FORWARDED_HEADER] !== undefined));
+  });
+
+  return router;
+}

@@ -1,0 +1,2 @@
+export { Broker } from './Broker';
+export { brokerConfigSpec, type BrokerConfig } from './config';

@@ -1,0 +1,576 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { BrookError, setBaseOffset, setPartitionLeaderEpoch, verifyBatch, verifyRecords } from '@brook/types';
+import { deletesOldSegments, type LogConfig } from './LogConfig';
+import { LeaderEpochFileCache } from './LeaderEpochFileCache';
+import { LOG_FILE_SUFFIX, LogSegment, type LocatedBatch } from './LogSegment';
+import { PartitionMetadataFile } from './PartitionMetadataFile';
+
+/** The part of a pino logger storage uses. */
+export interface StorageLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const SILENT_LOGGER: StorageLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface LogOpenOptions {
+  /** The offset below which the log was flushed (recovery-point-offset-checkpoint); recovery starts there. */
+  recoveryPoint: number;
+  hadCleanShutdown: boolean;
+  /** The log start offset from log-start-offset-checkpoint, when known. */
+  logStartOffset?: number;
+  logger?: StorageLogger;
+  /**
+   * Called when a truncation moves the recovery point back: the checkpointed one must follow before a
+   * crash, or recovery would start past data that was never flushed.
+   */
+  onRecoveryPointLowered?: () => void;
+}
+
+export interface LeaderAppendResult {
+  firstOffset: number;
+  lastOffset: number;
+  /** The broker's clock at the append. Batch timestamps stay the producer's (Kafka's CreateTime). */
+  logAppendTime: number;
+  batchCount: number;
+  recordCount: number;
+}
+
+export interface ReadResult {
+  records: Buffer;
+  /** Base offset of the first batch returned (batches are whole, so it can be below the offset asked for). */
+  firstOffset: number;
+  /** The offset to read from next. */
+  nextOffset: number;
+}
+
+/** Files a crash can leave in a partition directory: segment files being deleted or replaced, and temporary files. */
+const LEFTOVER_FILE = /\.(deleted|cleaned|swap|tmp)$/;
+const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+
+/**
+ * One partition's log on disk (Kafka's UnifiedLog): a directory of segments, the last one active, with
+ * the leader-epoch cache and the partition metadata beside them. Appends go to the page cache; fsync
+ * happens on roll (in the background), on flush.messages / flush.ms when configured, and on shutdown.
+ * Everything here is synchronous: the broker is single-threaded, so no call can see another half done.
+ */
+export class Log {
+  private segments: LogSegment[];
+  private nextOffset: number;
+  private startOffset: number;
+  private flushedOffset: number;
+  private lastFlushMs = Date.now();
+  /** Bumped by every truncation, so a background flush that started before one does not move the recovery point. */
+  private truncations = 0;
+  private backgroundFlushes: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly metadataFile: PartitionMetadataFile;
+  private currentTopicId: string | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly topic: string,
+    readonly partition: number,
+    public config: LogConfig,
+    segments: LogSegment[],
+    private readonly epochCache: LeaderEpochFileCache,
+    private readonly logger: StorageLogger,
+    private readonly onRecoveryPointLowered: () => void,
+  ) {
+    this.segments = segments;
+    this.metadataFile = new PartitionMetadataFile(dir);
+    this.nextOffset = this.flushedOffset = this.startOffset = segments[0]!.baseOffset;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Opening and recovery
+
+  /**
+   * Opens (or creates) the log in `dir`. After a clean shutdown everything is trusted and only the
+   * active segment's tail is read. Otherwise the segments from the one holding the recovery point on are
+   * checked batch by batch and truncated at the first bad batch; the flushed segments before it are not
+   * read at all, so the cost follows the unflushed tail, not the size of the log.
+   */
+  static open(dir: string, topic: string, partition: number, config: LogConfig, opts: LogOpenOptions): Log {
+    const logger = opts.logger ?? SILENT_LOGGER;
+    fs.mkdirSync(dir, { recursive: true });
+    const baseOffsets = Log.segmentBaseOffsets(dir, logger);
+    const segments = baseOffsets.map((base) => LogSegment.open(dir, base, config.indexIntervalBytes, logger));
+    if (segments.length === 0) segments.push(LogSegment.create(dir, Math.max(opts.logStartOffset ?? 0, 0), config.indexIntervalBytes, logger));
+    const epochCache = LeaderEpochFileCache.load(dir, logger);
+    const log = new Log(dir, topic, partition, config, segments, epochCache, logger, opts.onRecoveryPointLowered ?? (() => {}));
+    log.load(opts);
+    return log;
+  }
+
+  /** Removes what a crash left behind and answers the base offsets of the segments, in order. */
+  private static segmentBaseOffsets(dir: string, logger: StorageLogger): number[] {
+    const names = fs.readdirSync(dir);
+    const logs = new Set<string>();
+    for (const name of names) {
+      if (LEFTOVER_FILE.test(name)) {
+        logger.info({ file: path.join(dir, name) }, 'removing a file left over by a crash');
+        fs.rmSync(path.join(dir, name), { force: true });
+      } else if (name.endsWith(LOG_FILE_SUFFIX) && SEGMENT_FILE.test(name)) {
+        logs.add(name.slice(0, 20));
+      }
+    }
+    for (const name of names) {
+      const match = SEGMENT_FILE.exec(name);
+      if (match && match[2] !== 'log' && !logs.has(match[1]!)) fs.rmSync(path.join(dir, name), { force: true }); // index of a deleted segment
+    }
+    return [...logs].map(Number).sort((a, b) => a - b);
+  }
+
+  private load(opts: LogOpenOptions): void {
+    try {
+      this.currentTopicId = this.metadataFile.read();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message, dir: this.dir }, 'partition metadata unreadable; the topic id will be assigned again');
+    }
+    if (opts.hadCleanShutdown) {
+      this.activeSegment.loadTailState();
+      this.nextOffset = this.activeSegment.nextOffset;
+      this.flushedOffset = this.nextOffset;
+    } else {
+      this.recover(opts.recoveryPoint);
+    }
+    this.startOffset = Math.min(Math.max(opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.nextOffset);
+    this.epochCache.truncateFromEnd(this.nextOffset);
+    this.epochCache.truncateFromStart(this.startOffset);
+  }
+
+  private recover(recoveryPoint: number): void {
+    const first = Math.max(this.segmentIndexFor(recoveryPoint), 0);
+    let expectedNext = this.segments[first]!.baseOffset;
+    let scannedBytes = 0;
+    for (let i = first; i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.baseOffset < expectedNext) {
+        this.dropSegmentsFrom(i, `segment ${segment.baseOffset} starts before offset ${expectedNext}`);
+        break;
+      }
+      const result = segment.recover(i === first ? recoveryPoint : undefined, expectedNext);
+      scannedBytes += result.scannedBytes;
+      expectedNext = segment.nextOffset;
+      if (result.problem !== undefined) {
+        this.logger.warn(
+          { topic: this.topic, partition: this.partition, segment: segment.baseOffset, truncatedBytes: result.truncatedBytes, logEndOffset: expectedNext, problem: result.problem },
+          'recovery truncated the log at a bad batch',
+        );
+        this.dropSegmentsFrom(i + 1, result.problem);
+        break;
+      }
+    }
+    this.nextOffset = this.activeSegment.nextOffset;
+    this.flushedOffset = Math.min(recoveryPoint, this.nextOffset);
+    this.logger.info(
+      { topic: this.topic, partition: this.partition, recoveryPoint, scannedBytes, logEndOffset: this.nextOffset },
+      'recovered log after an unclean shutdown',
+    );
+  }
+
+  /** Recovery found the log broken before segment `index`: that segment and the later ones go. */
+  private dropSegmentsFrom(index: number, problem: string): void {
+    const dropped = this.segments.splice(index);
+    if (dropped.length === 0) return;
+    this.logger.warn(
+      { topic: this.topic, partition: this.partition, segments: dropped.map((s) => s.baseOffset), problem },
+      'recovery deleted the segments after a bad batch',
+    );
+    for (const segment of dropped) segment.delete();
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // State
+
+  get topicId(): string | undefined {
+    return this.currentTopicId;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  /** The next offset to assign. */
+  get logEndOffset(): number {
+    return this.nextOffset;
+  }
+
+  /** Bytes on disk across the segments. */
+  get size(): number {
+    let size = 0;
+    for (const segment of this.segments) size += segment.size;
+    return size;
+  }
+
+  /** Everything below this offset has been fsynced. */
+  get recoveryPoint(): number {
+    return this.flushedOffset;
+  }
+
+  get lastFlushTime(): number {
+    return this.lastFlushMs;
+  }
+
+  get latestEpoch(): number | undefined {
+    return this.epochCache.latestEpoch;
+  }
+
+  get numberOfSegments(): number {
+    return this.segments.length;
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** Records the topic id in partition.metadata. */
+  assignTopicId(topicId: string): void {
+    this.metadataFile.write(topicId);
+    this.currentTopicId = topicId;
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+    for (const segment of this.segments) segment.indexIntervalBytes = config.indexIntervalBytes;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Appends
+
+  /**
+   * Leader append. Validates every batch (CRC, v2, records well-formed, count, max.message.bytes) before
+   * writing anything, then gives the batches their offsets from the log end and the leader epoch, in
+   * place in `batches` (both fields are outside the CRC), and appends them.
+   */
+  appendAsLeader(batches: Buffer, leaderEpoch: number): LeaderAppendResult {
+    this.ensureOpen();
+    const latestEpoch = this.epochCache.latestEpoch;
+    if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0) {
+      throw new BrookError('INVALID_REQUEST', `a leader append to ${this.name} needs a leader epoch, not ${leaderEpoch}`);
+    }
+    if (latestEpoch !== undefined && leaderEpoch < latestEpoch) {
+      throw new BrookError('FENCED_LEADER_EPOCH', `leader epoch ${leaderEpoch} of ${this.name} is older than its latest epoch ${latestEpoch}`, {
+        leaderEpoch,
+        latestEpoch,
+      });
+    }
+    const located = this.validate(batches, true);
+    const firstOffset = this.nextOffset;
+    let offset = firstOffset;
+    let recordCount = 0;
+    for (const batch of located) {
+      setBaseOffset(batches, batch.position, offset);
+      setPartitionLeaderEpoch(batches, batch.position, leaderEpoch);
+      batch.baseOffset = offset;
+      batch.lastOffset = offset + batch.lastOffsetDelta;
+      batch.partitionLeaderEpoch = leaderEpoch;
+      offset = batch.lastOffset + 1;
+      recordCount += batch.recordCount;
+    }
+    this.epochCache.assign(leaderEpoch, firstOffset);
+    const now = Date.now();
+    this.append(batches, located, now);
+    return { firstOffset, lastOffset: offset - 1, logAppendTime: now, batchCount: located.length, recordCount };
+  }
+
+  /**
+   * Follower append: the batches carry the leader's offsets, which must continue this log exactly; the
+   * leader-epoch cache follows the batches' epochs. Each batch's header, CRC and record count are checked;
+   * not max.message.bytes nor the records one by one: the leader did that when it accepted the batch (a
+   * follower must not get stuck on a batch its leader took), and the CRC covers the bytes since.
+   */
+  appendAsFollower(batches: Buffer): { firstOffset: number; lastOffset: number } {
+    this.ensureOpen();
+    const located = this.validate(batches, false);
+    let expected = this.nextOffset;
+    for (const batch of located) {
+      if (batch.baseOffset !== expected) {
+        throw new BrookError('INVALID_OFFSET', `batch at offset ${batch.baseOffset} does not continue ${this.name} at ${expected}`, {
+          expected,
+          got: batch.baseOffset,
+        });
+      }
+      expected = batch.lastOffset + 1;
+    }
+    for (const batch of located) {
+      if (batch.partitionLeaderEpoch >= 0) this.epochCache.assign(batch.partitionLeaderEpoch, batch.baseOffset);
+    }
+    this.append(batches, located, Date.now());
+    return { firstOffset: located[0]!.baseOffset, lastOffset: located[located.length - 1]!.lastOffset };
+  }
+
+  /** Checks every batch of an append before anything is written: one bad batch refuses them all. */
+  private validate(batches: Buffer, fromProducer: boolean): LocatedBatch[] {
+    if (batches.length === 0) throw new BrookError('INVALID_RECORD', `no record batches to append to ${this.name}`);
+    const located: LocatedBatch[] = [];
+    let position = 0;
+    while (position < batches.length) {
+      const batch = verifyBatch(batches, position) as LocatedBatch;
+      batch.position = position;
+      if (fromProducer) {
+        if (batch.sizeInBytes > this.config.maxMessageBytes) {
+          throw new BrookError('PAYLOAD_TOO_LARGE', `record batch of ${batch.sizeInBytes} bytes exceeds max.message.bytes ${this.config.maxMessageBytes}`, {
+            maxMessageBytes: this.config.maxMessageBytes,
+          });
+        }
+        if (batch.recordCount === 0 || batch.lastOffsetDelta !== batch.recordCount - 1) {
+          throw new BrookError('INVALID_RECORD', `batch of ${batch.recordCount} records has last offset delta ${batch.lastOffsetDelta}`);
+        }
+        verifyRecords(batches, position, batch);
+      }
+      located.push(batch);
+      position += batch.sizeInBytes;
+    }
+    return located;
+  }
+
+  /** Writes validated batches, rolling to a new segment wherever the active one cannot take the next batch. */
+  private append(batches: Buffer, located: LocatedBatch[], now: number): void {
+    let from = 0;
+    let pendingBytes = 0;
+    for (let i = 0; i < located.length; i++) {
+      const batch = located[i]!;
+      if (this.activeSegment.shouldRoll(batch, pendingBytes, this.config, now)) {
+        if (i > from) {
+          this.activeSegment.append(batches, located, from, i);
+          this.nextOffset = batch.baseOffset; // written: should a later write fail, the log stays consistent
+        }
+        this.roll(batch.baseOffset);
+        from = i;
+        pendingBytes = 0;
+      }
+      pendingBytes += batch.sizeInBytes;
+    }
+    this.activeSegment.append(batches, located, from, located.length);
+    this.nextOffset = located[located.length - 1]!.lastOffset + 1;
+    if (this.config.flushMessages > 0 && this.nextOffset - this.flushedOffset >= this.config.flushMessages) this.flush();
+  }
+
+  /**
+   * Starts a new active segment at `baseOffset`. The old one is fsynced in the background and the
+   * recovery point follows, so the unflushed tail stays about one segment long.
+   */
+  private roll(baseOffset: number): void {
+    this.activeSegment.onBecomeInactive();
+    this.segments.push(LogSegment.create(this.dir, baseOffset, this.config.indexIntervalBytes, this.logger));
+    this.logger.debug({ topic: this.topic, partition: this.partition, baseOffset }, 'rolled a new segment');
+    this.flushInBackground(baseOffset);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Reads
+
+  /**
+   * Whole batches from the one holding `startOffset`: up to `maxBytes` (at least one batch if there is
+   * one), none whose baseOffset >= `maxOffset` (the high watermark, for consumers), across segments.
+   */
+  read(startOffset: number, options: { maxBytes: number; maxOffset?: number }): ReadResult {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(startOffset) || startOffset < this.startOffset || startOffset > this.nextOffset) {
+      throw new BrookError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${startOffset} is out of range for ${this.name}: it has ${this.startOffset} to ${this.nextOffset}`,
+        { earliest: this.startOffset, latest: this.nextOffset },
+      );
+    }
+    const limit = Math.min(options.maxOffset ?? this.nextOffset, this.nextOffset);
+    const maxBytes = Math.max(Math.floor(options.maxBytes) || 0, 0);
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let firstOffset: number | undefined;
+    let next = startOffset;
+    for (let i = this.segmentIndexFor(startOffset); next < limit && i < this.segments.length; i++) {
+      const read = this.segments[i]!.read(next, limit, maxBytes - bytes, parts.length === 0);
+      if (read === undefined) continue; // nothing at or after `next` in this segment
+      if (read.records.length > 0) {
+        parts.push(read.records);
+        bytes += read.records.length;
+        firstOffset ??= read.firstOffset;
+        next = read.nextOffset;
+      }
+      if (!read.reachedEnd || bytes >= maxBytes) break;
+    }
+    const records = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+    return { records, firstOffset: firstOffset ?? startOffset, nextOffset: next };
+  }
+
+  /** The earliest offset whose record timestamp is >= `timestamp` (time index, then a scan); undefined if none. */
+  offsetForTimestamp(timestamp: number): number | undefined {
+    this.ensureOpen();
+    for (const segment of this.segments) {
+      if (segment.largestTimestamp < timestamp) continue;
+      const offset = segment.findOffsetByTimestamp(timestamp, this.startOffset);
+      if (offset !== undefined) return offset;
+    }
+    return undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Truncation and retention
+
+  /** Removes everything at and after `offset` (a follower truncating to its leader). */
+  truncateTo(offset: number): void {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new BrookError('INVALID_OFFSET', `cannot truncate ${this.name} to ${offset}`);
+    if (offset >= this.nextOffset) return;
+    if (offset < this.segments[0]!.baseOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return;
+    }
+    this.truncations++;
+    const keep = this.segmentIndexFor(offset) + 1;
+    for (const segment of this.segments.splice(keep)) segment.delete();
+    const removed = this.activeSegment.truncateTo(offset);
+    this.nextOffset = this.activeSegment.nextOffset;
+    this.startOffset = Math.min(this.startOffset, this.nextOffset);
+    this.epochCache.truncateFromEnd(this.nextOffset);
+    this.logger.info({ topic: this.topic, partition: this.partition, offset, removedFromActiveSegment: removed }, 'truncated log');
+    if (this.nextOffset < this.flushedOffset) {
+      this.flushedOffset = this.nextOffset;
+      this.onRecoveryPointLowered();
+    }
+  }
+
+  /** Deletes every segment and starts the log empty at `offset`. */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new BrookError('INVALID_OFFSET', `cannot restart ${this.name} at ${offset}`);
+    this.truncations++;
+    for (const segment of this.segments) segment.delete();
+    this.segments = [LogSegment.create(this.dir, offset, this.config.indexIntervalBytes, this.logger)];
+    const lowered = offset < this.flushedOffset;
+    this.nextOffset = this.startOffset = this.flushedOffset = offset;
+    this.epochCache.clear();
+    this.logger.info({ topic: this.topic, partition: this.partition, offset }, 'truncated log fully');
+    if (lowered) this.onRecoveryPointLowered();
+  }
+
+  /**
+   * Retention (cleanup.policy delete): deletes whole segments from the oldest while their largest
+   * timestamp is older than retention.ms, then while the log is larger than retention.bytes. When every
+   * segment goes, a new empty active segment takes over at the log end first. Answers how many went.
+   */
+  deleteOldSegments(now: number = Date.now()): number {
+    this.ensureOpen();
+    if (!deletesOldSegments(this.config)) return 0;
+    let deleted = 0;
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) deleted += this.deleteSegmentsWhile((segment) => now - segment.largestTimestamp > retentionMs, 'retention.ms');
+    if (retentionBytes >= 0) {
+      let excess = this.size - retentionBytes;
+      deleted += this.deleteSegmentsWhile((segment) => {
+        if (excess < segment.size) return false;
+        excess -= segment.size;
+        return true;
+      }, 'retention.bytes');
+    }
+    return deleted;
+  }
+
+  private deleteSegmentsWhile(shouldDelete: (segment: LogSegment) => boolean, reason: string): number {
+    let count = 0;
+    while (count < this.segments.length) {
+      const segment = this.segments[count]!;
+      const isEmptyActive = count === this.segments.length - 1 && segment.size === 0;
+      if (isEmptyActive || !shouldDelete(segment)) break;
+      count++;
+    }
+    if (count === 0) return 0;
+    if (count === this.segments.length) this.roll(this.nextOffset);
+    const doomed = this.segments.splice(0, count);
+    for (const segment of doomed) segment.delete();
+    this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
+    this.flushedOffset = Math.max(this.flushedOffset, this.startOffset);
+    this.epochCache.truncateFromStart(this.startOffset);
+    this.logger.info(
+      { topic: this.topic, partition: this.partition, segments: doomed.map((s) => s.baseOffset), logStartOffset: this.startOffset, reason },
+      'deleted old segments',
+    );
+    return count;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Leader epochs
+
+  assignEpochStartOffset(epoch: number, startOffset: number): void {
+    this.epochCache.assign(epoch, startOffset);
+  }
+
+  /** KIP-101: the end offset of `epoch` on this replica, with the epoch it belongs to. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } | undefined {
+    return this.epochCache.endOffsetFor(epoch, this.nextOffset);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Durability and lifetime
+
+  /** fsyncs every segment with data at or above the recovery point, then moves the recovery point to the log end. */
+  flush(): void {
+    this.ensureOpen();
+    for (let i = Math.max(this.segmentIndexFor(this.flushedOffset), 0); i < this.segments.length; i++) this.segments[i]!.flush();
+    this.flushedOffset = this.nextOffset;
+    this.lastFlushMs = Date.now();
+  }
+
+  /** fsyncs the segments below `upTo` that hold unflushed data, off the event loop, one flush after another. */
+  private flushInBackground(upTo: number): void {
+    const from = Math.max(this.segmentIndexFor(this.flushedOffset), 0);
+    const segments = this.segments.filter((s, i) => i >= from && s.baseOffset < upTo);
+    const truncations = this.truncations;
+    this.backgroundFlushes = this.backgroundFlushes
+      .then(async () => {
+        for (const segment of segments) await segment.flushInBackground();
+        if (!this.closed && truncations === this.truncations) this.flushedOffset = Math.max(this.flushedOffset, upTo);
+      })
+      .catch((err: unknown) => {
+        if (!this.closed) this.logger.error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'background flush failed');
+      });
+  }
+
+  /** Resolves once the background flushes started so far are done. */
+  backgroundFlushesDone(): Promise<void> {
+    return this.backgroundFlushes;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const segment of this.segments) segment.close();
+  }
+
+  /** Closes the log and removes its directory. */
+  delete(): void {
+    this.close();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new BrookError('UNKNOWN_PARTITION', `the log of ${this.name} is closed`, { topic: this.topic, partition: this.partition });
+  }
+
+  private get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  /** Index of the last segment whose base offset is <= `offset`; -1 when `offset` is before them all. */
+  private segmentIndexFor(offset: number): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+}

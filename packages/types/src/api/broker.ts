@@ -1,0 +1,80 @@
+/**
+ * Request schemas of the broker's HTTP API: the canonical produce/fetch routes and the seeds' routes,
+ * which are adapters over the same produce and fetch logic.
+ */
+import { z } from 'zod';
+import { isValidName } from '../names';
+import { nonNegativeInt } from '../validation';
+
+export const topicName = z.string({ error: 'a topic name is required' }).refine(isValidName, {
+  error: 'invalid topic name: use 1 to 249 of the characters [a-zA-Z0-9._-], and not "." or ".."',
+});
+
+const headerValue = z.string().max(1024 * 1024).nullable();
+/** Headers as an object ({"trace": "abc"}) or as Kafka's list ([{"key": "trace", "value": "abc"}]). */
+export const RecordHeaders = z.union([
+  z.record(z.string().min(1).max(1024), headerValue),
+  z.array(z.object({ key: z.string().min(1).max(1024), value: headerValue })),
+]);
+export type RecordHeaders = z.infer<typeof RecordHeaders>;
+
+/** A key is a string (sent as its UTF-8 bytes, like Kafka's StringSerializer) or a number, or null. */
+export const RecordKey = z.union([z.string().max(1024 * 1024), z.number(), z.null()]);
+
+export const ProduceRecord = z.object({
+  key: RecordKey.optional(),
+  /** Any JSON; stored as its JSON text and given back as the same JSON. */
+  value: z.unknown(),
+  partition: z.number().int().nonnegative().optional(),
+  headers: RecordHeaders.optional(),
+  timestamp: z.number().int().nonnegative().optional(),
+});
+export type ProduceRecord = z.infer<typeof ProduceRecord>;
+
+const records = z.array(ProduceRecord).min(1, { error: 'at least one record is required' }).max(100_000);
+
+/** Seed 001 `POST /events`: one record, or `records` for a batch. */
+export const EventsProduceRequest = z.union([
+  z.object({ topic: topicName, records }),
+  ProduceRecord.extend({ topic: topicName }).refine((r) => r.value !== undefined, {
+    error: 'value is required (or give a records array)',
+    path: ['value'],
+  }),
+]);
+
+/** Seed 004 `POST /write/{topic}`: a key decides the partition. */
+export const WriteRequest = z.object({ key: z.union([z.string().max(1024 * 1024), z.number()]), value: z.unknown() });
+
+/** Confluent REST Proxy v2 `POST /topics/{topic}`. */
+export const RestProxyProduceRequest = z.object({
+  records: z.array(
+    z.object({ key: z.unknown().optional(), value: z.unknown(), partition: z.number().int().nonnegative().optional() }),
+  ).min(1).max(100_000),
+});
+
+export const Acks = z.enum(['0', '1', 'all', '-1']).default('all');
+
+export const FetchRecordsQuery = z.object({
+  topic: topicName,
+  partition: nonNegativeInt,
+  offset: nonNegativeInt.default(0),
+  max_records: nonNegativeInt.pipe(z.number().min(1).max(10_000)).default(500),
+  max_wait_ms: nonNegativeInt.pipe(z.number().max(60_000)).default(0),
+  max_bytes: nonNegativeInt.pipe(z.number().min(1).max(64 * 1024 * 1024)).default(4 * 1024 * 1024),
+});
+
+export const PartitionPath = z.object({ topic: topicName, partition: nonNegativeInt });
+
+export interface ProducedOffset {
+  partition: number;
+  offset: number;
+}
+
+/** A record as the JSON read routes answer it. */
+export interface ConsumedRecord {
+  offset: number;
+  key: string | null;
+  value: unknown;
+  timestamp: number;
+  headers: Record<string, string | null>;
+}

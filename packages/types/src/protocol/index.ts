@@ -1,0 +1,2 @@
+export * from './RecordBatch';
+export * from './partitioner';
