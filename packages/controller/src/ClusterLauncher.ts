@@ -185,7 +185,7 @@ export class ClusterLauncher {
     if (b.pid !== null) {
       b.state = 'running';
       writePidFile(b.pidFile, b.pid);
-      this.options.logger.info({ cluster: b.cluster, brokerId: b.id, pid: b.pid, port: b.port }, 'broker started');
+      this.options.logger.info({ cluster: b.cluster, brokerId: b.id, brokerPid: b.pid, port: b.port }, 'broker started');
     }
   }
 
@@ -206,7 +206,7 @@ export class ClusterLauncher {
       }
     }, this.options.pollIntervalMs ?? 200);
     b.pollTimer.unref();
-    this.options.logger.info({ cluster: b.cluster, brokerId: b.id, pid }, 'adopted running broker');
+    this.options.logger.info({ cluster: b.cluster, brokerId: b.id, brokerPid: pid }, 'adopted running broker');
     return true;
   }
 
@@ -244,7 +244,7 @@ export class ClusterLauncher {
     const delay = b.backoffMs;
     b.backoffMs = Math.min(b.backoffMs * 2, this.options.backoffMaxMs ?? 5000);
     b.state = 'restarting';
-    this.options.logger.warn({ cluster: b.cluster, brokerId: b.id, pid, code, signal, restartInMs: delay }, 'broker exited; restarting');
+    this.options.logger.warn({ cluster: b.cluster, brokerId: b.id, brokerPid: pid, code, signal, restartInMs: delay }, 'broker exited; restarting');
     b.restartTimer = setTimeout(() => {
       b.restarts++;
       this.spawn(b);
@@ -275,7 +275,7 @@ export class ClusterLauncher {
     signal(pid, 'SIGTERM');
     const timeoutMs = this.options.stopTimeoutMs ?? 15_000;
     if (!(await within(b.exited, timeoutMs))) {
-      this.options.logger.warn({ cluster: b.cluster, brokerId: b.id, pid }, 'broker did not stop in time: SIGKILL');
+      this.options.logger.warn({ cluster: b.cluster, brokerId: b.id, brokerPid: pid }, 'broker did not stop in time: SIGKILL');
       signal(pid, 'SIGKILL');
       await within(b.exited, 5000);
     }
