@@ -72,6 +72,8 @@ describe('a cluster of a controller and three broker processes', () => {
       },
       { timeoutMs: 30_000, what: 'broker 2 to be restarted' },
     );
+    // Its old registration may still read "active" for a moment: wait for the new process to answer.
+    await cluster.waitForActiveBrokers(3);
     await cluster.waitForLeaders(topic, 3);
     await expectExactlyProduced(cluster.http, cluster.brokerUrl(2), topic, 3, produced);
 

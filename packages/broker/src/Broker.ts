@@ -7,6 +7,8 @@ import { BrokerLifecycleManager } from './metadata/BrokerLifecycleManager';
 import { MetadataCache } from './metadata/MetadataCache';
 import { BrokerPeers } from './network/BrokerPeers';
 import { ProduceService } from './produce/ProduceService';
+import { AlterPartitionManager } from './replication/AlterPartitionManager';
+import { ReplicaFetcherManager } from './replication/ReplicaFetcherManager';
 import { ReplicaManager } from './server/ReplicaManager';
 import { DEFAULT_LOG_CONFIG, LogManager, type LogConfig } from './storage';
 
@@ -24,6 +26,7 @@ export class Broker implements RunningService {
     private readonly controller: HttpJsonClient,
     private readonly peers: BrokerPeers,
     private readonly lifecycle: BrokerLifecycleManager,
+    private readonly replicas: ReplicaManager,
     private readonly server: ListeningServer,
   ) {}
 
@@ -36,18 +39,30 @@ export class Broker implements RunningService {
     const metadata = new MetadataCache(config.cluster);
     const controller = new HttpJsonClient(config.controllerUrl, { connections: 4 });
     const peers = new BrokerPeers(metadata);
-    const replicas = new ReplicaManager(config.brokerId, logManager, metadata, defaults, logger);
+    // The lifecycle manager is created after the server (it needs the bound port); the ISR proposals that
+    // need its broker epoch only start once it runs.
+    let lifecycle: BrokerLifecycleManager | undefined;
+    const alterPartitions = new AlterPartitionManager(config.brokerId, () => lifecycle?.brokerEpoch ?? -1, controller);
+    const replicas = new ReplicaManager(
+      { brokerId: config.brokerId, logDir, defaults, replicaLagTimeMaxMs: config.replicaLagTimeMaxMs },
+      logManager,
+      metadata,
+      new ReplicaFetcherManager(config.brokerId, peers, logger),
+      alterPartitions.propose,
+      logger,
+    );
     const services = {
       brokerId: config.brokerId,
       metadata,
-      produce: new ProduceService(config.brokerId, metadata, replicas, peers),
+      produce: new ProduceService(config.brokerId, metadata, replicas, peers, config.produceTimeoutMs, logger),
       fetch: new FetchService(metadata, replicas, peers),
       topics: new TopicAdmin(config.cluster, controller, metadata),
+      replicas,
     };
     const server = await listen(createBrokerApp(services, logger, config.maxRequestBytes), brokerPort(config), config.bind);
 
     let appliedOffset = -1;
-    const lifecycle = new BrokerLifecycleManager(
+    lifecycle = new BrokerLifecycleManager(
       { brokerId: config.brokerId, cluster: config.cluster, host: config.host, port: server.port, heartbeatIntervalMs: config.heartbeatIntervalMs },
       controller,
       metadata,
@@ -58,9 +73,10 @@ export class Broker implements RunningService {
       },
       logger,
     );
+    replicas.startup();
     lifecycle.start();
     logger.info({ brokerId: config.brokerId, cluster: config.cluster, port: server.port, logDir }, 'broker listening');
-    return new Broker(logger, logManager, controller, peers, lifecycle, server);
+    return new Broker(logger, logManager, controller, peers, lifecycle, replicas, server);
   }
 
   get port(): number {
@@ -72,6 +88,7 @@ export class Broker implements RunningService {
     if (!moved) this.logger.warn('controlled shutdown not confirmed by the controller; stopping anyway');
     await this.lifecycle.stop();
     await this.server.close();
+    await this.replicas.shutdown();
     await Promise.all([this.peers.close(), this.controller.close()]);
     this.logManager.shutdown();
     this.logger.info('broker stopped');

@@ -23,6 +23,14 @@ export const brokerConfigSpec = {
     schema: opt.int(0, 0),
     describe: 'fsync the active segments this often (0: on segment roll and shutdown only; durability comes from replication)',
   },
+  replicaLagTimeMaxMs: {
+    schema: opt.int(10_000, 10),
+    describe: 'a follower that has not caught up for this long leaves the ISR (Kafka\'s replica.lag.time.max.ms)',
+  },
+  produceTimeoutMs: {
+    schema: opt.int(30_000, 10),
+    describe: 'longest wait for the ISR to acknowledge an acks=all produce before REQUEST_TIMED_OUT',
+  },
   maxRequestBytes: { schema: opt.int(64 * 1024 * 1024, 1024), describe: 'largest request body accepted' },
   logLevel: { schema: opt.level(), describe: 'fatal|error|warn|info|debug|trace|silent' },
 } satisfies ConfigSpec;

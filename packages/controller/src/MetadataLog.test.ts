@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MetadataImage, type MetadataRecord } from '@brook/types';
 import { MetadataLog } from './MetadataLog';
-import { ManualClock, heartbeat, startBroker, testController } from './testing';
+import { ManualClock, alterIsr, heartbeat, startBroker, testController } from './testing';
 
 function imageOf(records: MetadataRecord[]): MetadataImage {
   const image = new MetadataImage();
@@ -20,25 +20,17 @@ async function buildHistory(t = testController()) {
     [],
   );
   const e1 = await startBroker(controller, 1);
-  const e2 = await startBroker(controller, 2);
+  await startBroker(controller, 2);
   const e3 = await startBroker(controller, 3);
   await startBroker(controller, 7, 'other');
   const orders = controller.replication.createTopic({ name: 'orders', partitions: 6, replicationFactor: 3 });
   controller.replication.createTopic({ name: 'audit', cluster: 'other', configs: { 'cleanup.policy': 'compact' } });
   const doomed = controller.replication.createTopic({ name: 'doomed', partitions: 2, replicationFactor: 2 });
   controller.replication.createTopic({ name: 'small', partitions: 1, replicationFactor: 2 });
-  // The leader of partition 0 grows its ISR, then broker 2 dies and broker 3 re-registers.
-  const p0 = orders.partitions[0]!;
-  const leaderEpoch = [e1, e2, e3][p0.leader - 1]!;
-  controller.alterPartition({
-    brokerId: p0.leader,
-    brokerEpoch: leaderEpoch,
-    topicId: orders.topicId,
-    partition: 0,
-    leaderEpoch: p0.leaderEpoch,
-    partitionEpoch: p0.partitionEpoch,
-    isr: [...p0.replicas],
-  });
+  // New partitions start with every replica in sync. The leaders of orders 1-5 shrink their ISR to
+  // themselves (AlterPartition), partition 0 keeps all three; then broker 2 dies (a failover, and an
+  // offline partition where 2 was the only in-sync replica) and broker 3 re-registers.
+  for (const p of orders.partitions.slice(1)) alterIsr(controller, orders.topicId, p.partition, [p.leader]);
   controller.producerIds.registerProducer();
   controller.producerIds.allocateBlock(1, e1);
   log.append([
@@ -56,6 +48,9 @@ async function buildHistory(t = testController()) {
   await heartbeat(controller, 3, e3, log.highOffset);
   controller.heartbeats.touch(7);
   expect(controller.fenceExpiredBrokers()).toEqual([2]);
+  const ordersNow = log.topic(orders.topicId)!.partitions;
+  expect(ordersNow.filter((p) => p.leader === -1).length).toBeGreaterThan(0);
+  expect(ordersNow.every((p) => !p.isr.includes(2) || p.isr.length === 1)).toBe(true);
   const { brokerEpoch: e3b } = controller.registerBroker({ brokerId: 3, cluster: 'default', host: 'h3', port: 9303, incarnationId: 'second', rack: 'r1' });
   await heartbeat(controller, 3, e3b, log.highOffset);
   controller.clusters.updateBroker({ brokerId: 1, host: 'new-host' });
@@ -77,7 +72,7 @@ describe('MetadataLog', () => {
     const snapshot = log.snapshot();
     expect(snapshot).toEqual(imageOf(records).toSnapshot());
     expect(snapshot.nextProducerId).toBe(1001);
-    expect(snapshot.topics.find((t) => t.name === 'orders')!.configs).toEqual({ 'retention.ms': '1000' });
+    expect(snapshot.topics.find((t) => t.name === 'orders')!.configs).toEqual({ 'retention.ms': '1000', 'min.insync.replicas': '2' });
     // An image loaded from the snapshot is the same image again.
     expect(MetadataImage.fromSnapshot(snapshot).toSnapshot()).toEqual(snapshot);
   });

@@ -1,6 +1,6 @@
 import { BrookError, type MetadataFetchResponse, type PartitionRecord } from '@brook/types';
 import type { QuorumController } from './QuorumController';
-import { heartbeat, startBroker, testController, waitUntil } from './testing';
+import { alterIsr, heartbeat, startBroker, testController, waitUntil } from './testing';
 
 async function threeBrokers(options: Parameters<typeof testController>[0] = {}) {
   const t = testController(options);
@@ -233,7 +233,7 @@ describe('long poll', () => {
 });
 
 describe('topics', () => {
-  it('places replicas with balanced leaders and an ISR of the leader only', async () => {
+  it('places replicas with balanced leaders and an ISR of all the replicas', async () => {
     const { controller } = await threeBrokers();
     const topic = controller.replication.createTopic({ name: 'orders', partitions: 6 });
     const leaders = topic.partitions.map((p) => p.leader);
@@ -241,13 +241,26 @@ describe('topics', () => {
     for (const p of topic.partitions) {
       expect(new Set(p.replicas).size).toBe(3);
       expect(p.leader).toBe(p.replicas[0]);
-      expect(p.isr).toEqual([p.leader]);
+      // Every replica of a new partition is empty, so all are in sync (Kafka's rule).
+      expect(p.isr).toEqual(p.replicas);
       expect(p).toMatchObject({ leaderEpoch: 0, partitionEpoch: 0 });
     }
-    expect(topic.configs).toEqual({ 'retention.ms': String(168 * 3_600_000) });
+    // min.insync.replicas defaults to min(2, replication factor).
+    expect(topic.configs).toEqual({ 'retention.ms': String(168 * 3_600_000), 'min.insync.replicas': '2' });
     const more = controller.replication.createPartitions({ topic: 'orders', cluster: 'default', count: 2 });
     expect(more.created).toEqual([6, 7]);
     expect(more.topic.partitions).toHaveLength(8);
+    for (const p of more.topic.partitions.slice(6)) {
+      expect(new Set(p.replicas).size).toBe(3);
+      expect(p.isr).toEqual(p.replicas);
+      expect(p).toMatchObject({ leader: p.replicas[0], leaderEpoch: 0, partitionEpoch: 0 });
+    }
+    // Never above the replication factor, and a value the request sets is kept.
+    const single = controller.replication.createTopic({ name: 'single', partitions: 1, replicationFactor: 1 });
+    expect(single.configs['min.insync.replicas']).toBe('1');
+    expect(single.partitions[0]).toMatchObject({ isr: single.partitions[0]!.replicas });
+    const explicit = controller.replication.createTopic({ name: 'explicit', configs: { 'min.insync.replicas': '1' } });
+    expect(explicit.configs['min.insync.replicas']).toBe('1');
   });
 
   it('defaults the replication factor to min(3, live brokers) and names are unique per cluster', async () => {
@@ -339,11 +352,12 @@ describe('AlterPartition and the admin update', () => {
   });
 
   it('lets an operator move leadership and replicas, checked against the partition epoch', async () => {
-    const { controller, epochs } = await threeBrokers();
-    controller.replication.createTopic({ name: 't', partitions: 1 });
-    fullIsr(controller, epochs, 't');
-    const p = partitions(controller, 't')[0]!;
-    const other = p.replicas[1]!;
+    const { controller } = await threeBrokers();
+    const created = controller.replication.createTopic({ name: 't', partitions: 1 }).partitions[0]!;
+    const other = created.replicas[1]!;
+    // The leader drops its third replica from the ISR (the real AlterPartition path): partition epoch 1.
+    const p = alterIsr(controller, created.topicId, 0, [created.leader, other]);
+    expect(p).toMatchObject({ isr: [created.leader, other], leader: created.leader, leaderEpoch: 0, partitionEpoch: 1 });
     expectCode(() => controller.replication.updatePartition({ topic: 't', partition: 0, leader: other, partitionEpoch: 0 }), 'STALE_PARTITION_EPOCH');
     const moved = controller.replication.updatePartition({ topic: 't', partition: 0, leader: other, partitionEpoch: 1 });
     expect(moved).toMatchObject({ leader: other, leaderEpoch: 1, partitionEpoch: 2 });
@@ -362,11 +376,17 @@ describe('liveness', () => {
   it('fences a broker whose session expired: leadership moves to the live ISR, or the partition goes offline', async () => {
     const { controller, log, clock, epochs } = await threeBrokers();
     controller.replication.createTopic({ name: 'replicated', partitions: 3 });
-    fullIsr(controller, epochs, 'replicated');
+    for (const p of partitions(controller, 'replicated')) expect(p.isr).toEqual(p.replicas);
     controller.replication.createTopic({ name: 'single', partitions: 3 });
+    // Each leader of 'single' shrinks its ISR to itself (followers fell behind), through AlterPartition.
+    for (const p of partitions(controller, 'single')) {
+      expect(alterIsr(controller, p.topicId, p.partition, [p.leader])).toMatchObject({ isr: [p.leader], leaderEpoch: 0, partitionEpoch: 1 });
+    }
     const before = new Map(
       [...partitions(controller, 'replicated'), ...partitions(controller, 'single')].map((p) => [`${p.topicId}-${p.partition}`, p]),
     );
+    // Broker 2 leads one partition of each topic, so both failover paths below are taken.
+    expect([...before.values()].filter((p) => p.leader === 2)).toHaveLength(2);
     clock.advance(5000);
     await heartbeat(controller, 1, epochs.get(1)!, log.highOffset);
     await heartbeat(controller, 3, epochs.get(3)!, log.highOffset);
@@ -377,7 +397,7 @@ describe('liveness', () => {
 
     for (const p of partitions(controller, 'replicated')) {
       const old = before.get(`${p.topicId}-${p.partition}`)!;
-      expect(p.isr).not.toContain(2);
+      expect(p.isr).toEqual(old.isr.filter((id) => id !== 2));
       if (old.leader === 2) {
         expect(p.leader).toBe(old.replicas.find((id) => id !== 2));
         expect(p.leaderEpoch).toBe(old.leaderEpoch + 1);
@@ -431,8 +451,10 @@ describe('liveness', () => {
   it('moves leadership away on controlled shutdown, then lets the broker stop', async () => {
     const { controller, log, epochs } = await threeBrokers();
     controller.replication.createTopic({ name: 'replicated', partitions: 3 });
-    fullIsr(controller, epochs, 'replicated');
+    for (const p of partitions(controller, 'replicated')) expect(p.isr).toEqual(p.replicas);
     controller.replication.createTopic({ name: 'single', partitions: 3 });
+    // Each leader of 'single' shrinks its ISR to itself, through AlterPartition.
+    for (const p of partitions(controller, 'single')) alterIsr(controller, p.topicId, p.partition, [p.leader]);
     const answer = await heartbeat(controller, 1, epochs.get(1)!, log.highOffset, { wantShutDown: true, maxWaitMs: 5000 });
     expect(answer.shouldShutDown).toBe(true);
     expect(log.countPartitionsLedBy(1)).toBe(0);

@@ -124,6 +124,8 @@ export class ReplicationControl {
       const live = this.requireLiveBrokers(cluster.name);
       const replicationFactor = input.replicationFactor ?? Math.min(3, live.length);
       checkReplicationFactor(replicationFactor, live.length);
+      // Brook's default is 2 (DESIGN §4), but never more than the replicas, or acks=all could never succeed.
+      configs['min.insync.replicas'] ??= String(Math.min(DEFAULT_MIN_INSYNC_REPLICAS, replicationFactor));
       const assignments = this.placer.place({ brokers: live, firstPartition: 0, count: partitions, replicationFactor });
       const topicId = this.newTopicId();
       this.log.append([
@@ -380,12 +382,14 @@ export function partitionChangeWithout(
   return { topicId: p.topicId, partition: p.partition, isr: isrWithout, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch + 1 };
 }
 
+/** min.insync.replicas of topics that do not set it (capped at their replication factor). */
+export const DEFAULT_MIN_INSYNC_REPLICAS = 2;
+
 export function newPartitionRecord(topicId: string, partition: number, replicas: number[]): RecordDraft {
-  // ISR = the leader only until followers replicate: claiming them in sync would let a failover elect a
-  // replica that has none of the data.
+  // Every replica of a new partition is empty, so all are in sync (Kafka's rule).
   return {
     type: 'PartitionRecord',
-    payload: { topicId, partition, replicas, isr: [replicas[0]!], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 },
+    payload: { topicId, partition, replicas, isr: [...replicas], leader: replicas[0]!, leaderEpoch: 0, partitionEpoch: 0 },
   };
 }
 

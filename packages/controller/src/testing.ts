@@ -1,4 +1,4 @@
-import type { MetadataFetchResponse } from '@brook/types';
+import type { MetadataFetchResponse, PartitionRecord } from '@brook/types';
 import { MetadataLog } from './MetadataLog';
 import { QuorumController, type QuorumControllerOptions } from './QuorumController';
 
@@ -49,6 +49,25 @@ export async function startBroker(controller: QuorumController, brokerId: number
   const first = await heartbeat(controller, brokerId, brokerEpoch, -1, { wantFence: true });
   await heartbeat(controller, brokerId, brokerEpoch, first.lastOffset);
   return brokerEpoch;
+}
+
+/**
+ * The partition's current leader sets its ISR through AlterPartition under the current broker, leader and
+ * partition epochs, as a real leader does when followers fall behind or catch up. Returns the new state.
+ */
+export function alterIsr(controller: QuorumController, topicId: string, partition: number, isr: number[]): PartitionRecord {
+  const p = controller.log.partition(topicId, partition);
+  if (!p) throw new Error(`no partition ${topicId}-${partition}`);
+  const { topic: _t, cluster: _c, ...state } = controller.alterPartition({
+    brokerId: p.leader,
+    brokerEpoch: controller.log.broker(p.leader)!.brokerEpoch,
+    topicId,
+    partition,
+    leaderEpoch: p.leaderEpoch,
+    partitionEpoch: p.partitionEpoch,
+    isr,
+  });
+  return state;
 }
 
 export function heartbeat(

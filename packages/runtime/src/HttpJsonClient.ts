@@ -40,7 +40,22 @@ export class HttpJsonClient {
     return this.request<T>('DELETE', path, undefined, options);
   }
 
+  /** POSTs JSON and answers the raw body: for binary answers such as replica fetches. */
+  async postForBuffer(path: string, body: unknown, options: RequestOptions = {}): Promise<Buffer> {
+    const { statusCode, body: answer } = await this.send('POST', path, body, options);
+    const bytes = Buffer.from(await answer.arrayBuffer());
+    if (statusCode >= 400) throw BrookError.fromBody(parseJson(bytes.toString('utf8')), statusCode);
+    return bytes;
+  }
+
   async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, body, options);
+    const parsed = parseJson(await res.body.text());
+    if (res.statusCode >= 400) throw BrookError.fromBody(parsed, res.statusCode);
+    return parsed as T;
+  }
+
+  private async send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body: unknown, options: RequestOptions) {
     const timeout = options.timeoutMs ?? 10_000;
     const isBinary = Buffer.isBuffer(body);
     let res;
@@ -65,21 +80,20 @@ export class HttpJsonClient {
       }
       throw new BrookError('BROKER_NOT_AVAILABLE', `cannot reach ${this.baseUrl}: ${(err as Error).message}`);
     }
-    const text = await res.body.text();
-    let parsed: unknown = undefined;
-    if (text.length > 0) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (res.statusCode >= 400) throw BrookError.fromBody(parsed, res.statusCode);
-    return parsed as T;
+    return res;
   }
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+}
+
+function parseJson(text: string): unknown {
+  if (text.length === 0) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,3 +9,4 @@ export * from './api/controller';
 export * from './api/broker';
 export * from './api/ProduceFrame';
 export * from './api/admin';
+export * from './api/replication';

@@ -2,6 +2,7 @@ import type { TopicAdmin } from '../admin/TopicAdmin';
 import type { FetchService } from '../fetch/FetchService';
 import type { MetadataCache } from '../metadata/MetadataCache';
 import type { ProduceService } from '../produce/ProduceService';
+import type { ReplicaManager } from '../server/ReplicaManager';
 
 /** The logic objects the routes are thin adapters over. */
 export interface BrokerServices {
@@ -10,4 +11,5 @@ export interface BrokerServices {
   produce: ProduceService;
   fetch: FetchService;
   topics: TopicAdmin;
+  replicas: ReplicaManager;
 }

@@ -4,6 +4,7 @@ import type { BrokerServices } from './BrokerServices';
 import { eventsRoutes } from './routes/events';
 import { pubsubRoutes } from './routes/pubsub';
 import { recordRoutes } from './routes/records';
+import { replicationRoutes } from './routes/replication';
 import { restProxyRoutes } from './routes/restProxy';
 
 export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
@@ -12,6 +13,7 @@ export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: nu
     res.json({ status: 'ok', brokerId: s.brokerId, metadataOffset: s.metadata.offset, metadataLoaded: s.metadata.loaded });
   });
   app.use(recordRoutes(s, bodyLimit));
+  app.use(replicationRoutes(s.replicas));
   app.use(eventsRoutes(s));
   app.use(pubsubRoutes(s));
   app.use(restProxyRoutes(s));

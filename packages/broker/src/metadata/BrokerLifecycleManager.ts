@@ -24,7 +24,7 @@ export interface LifecycleOptions {
  */
 export class BrokerLifecycleManager {
   private readonly incarnationId = randomUUID();
-  private brokerEpoch = -1;
+  private epoch = -1;
   private running = false;
   private loop: Promise<void> | undefined;
   private wantShutDown = false;
@@ -39,6 +39,11 @@ export class BrokerLifecycleManager {
     private readonly logger: Logger,
   ) {}
 
+  /** The epoch of this broker's current registration; -1 while unregistered. */
+  get brokerEpoch(): number {
+    return this.epoch;
+  }
+
   start(): void {
     this.running = true;
     this.loop = this.run();
@@ -49,7 +54,7 @@ export class BrokerLifecycleManager {
    * the broker leads nothing, or until the deadline.
    */
   async controlledShutdown(timeoutMs: number): Promise<boolean> {
-    if (!this.running || this.brokerEpoch < 0) return false;
+    if (!this.running || this.epoch < 0) return false;
     this.wantShutDown = true;
     const granted = new Promise<boolean>((resolve) => {
       this.shutdownGranted = () => resolve(true);
@@ -67,7 +72,7 @@ export class BrokerLifecycleManager {
     let backoffMs = 100;
     while (this.running) {
       try {
-        if (this.brokerEpoch < 0) await this.register();
+        if (this.epoch < 0) await this.register();
         await this.heartbeat();
         backoffMs = 100;
       } catch (err) {
@@ -75,7 +80,7 @@ export class BrokerLifecycleManager {
         const code = err instanceof BrookError ? err.code : undefined;
         if (code === 'STALE_BROKER_EPOCH' || code === 'UNKNOWN_BROKER') {
           this.logger.warn({ code }, 'controller no longer knows this registration; registering again');
-          this.brokerEpoch = -1;
+          this.epoch = -1;
           continue;
         }
         this.logger.warn({ err: (err as Error).message }, 'controller unreachable; retrying');
@@ -95,14 +100,14 @@ export class BrokerLifecycleManager {
       rack: null,
     };
     const res = await this.controller.post<RegisterBrokerResponse>('/register_broker/', request);
-    this.brokerEpoch = res.brokerEpoch;
+    this.epoch = res.brokerEpoch;
     this.logger.info({ brokerEpoch: res.brokerEpoch }, 'registered with the controller');
   }
 
   private async heartbeat(): Promise<void> {
     const request: MetadataFetchRequest = {
       brokerId: this.options.brokerId,
-      brokerEpoch: this.brokerEpoch,
+      brokerEpoch: this.epoch,
       lastOffset: this.cache.loaded ? this.cache.offset : -1,
       // Hold the request only while there is nothing to report: not while catching up or shutting down.
       maxWaitMs: !this.cache.loaded ? 0 : this.wantShutDown ? 100 : this.options.heartbeatIntervalMs,

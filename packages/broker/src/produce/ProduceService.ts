@@ -1,9 +1,11 @@
+import type { Logger } from '@brook/runtime';
 import {
   BrookError,
   encodeBatch,
   encodeProduceFrame,
   partitionForKey,
   PRODUCE_FRAME_CONTENT_TYPE,
+  type AcksMode,
   type PartitionBatches,
   type PartitionProduceResult,
   type ProducedOffset,
@@ -20,10 +22,18 @@ export interface OutgoingRecord extends RecordInput {
   partition?: number;
 }
 
+/** An idempotent producer's identity and the sequence number of the request's first record. */
+export interface Idempotence {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
 /**
- * Produce: every produce route ends here. JSON records become one record batch per partition (explicit
+ * Produce: every produce route ends here. Records become one record batch per partition (explicit
  * partition, else Kafka's murmur2 of the key, else round-robin); batches for partitions this broker leads
- * are appended here, the rest are passed to their leaders in one binary request per leader.
+ * are appended here, the rest go to their leaders in one binary request per leader. The answer waits for
+ * the acks asked for: none, the leader's append, or the whole ISR (the high watermark passing the batch).
  */
 export class ProduceService {
   private readonly roundRobin = new Map<string, number>();
@@ -33,10 +43,16 @@ export class ProduceService {
     private readonly metadata: MetadataCache,
     private readonly replicas: ReplicaManager,
     private readonly peers: BrokerPeers,
+    /** Longest wait for acks=all before REQUEST_TIMED_OUT (Kafka's request.timeout.ms). */
+    private readonly ackTimeoutMs: number,
+    private readonly logger: Logger,
   ) {}
 
-  /** Appends records to a topic; the answer lists each record's partition and offset in request order. */
-  async produce(topicName: string, records: OutgoingRecord[]): Promise<ProducedOffset[]> {
+  /**
+   * Appends records to a topic; the answer lists each record's partition and offset in request order.
+   * With acks=0 it answers (with no offsets) once the request is checked, before the append.
+   */
+  async produce(topicName: string, records: OutgoingRecord[], acks: AcksMode, idempotence?: Idempotence): Promise<ProducedOffset[]> {
     const topic = await this.metadata.requireTopic(topicName);
     const partitionOf = records.map((r) => this.choosePartition(topic, r));
     const groups = new Map<number, { indices: number[]; inputs: RecordInput[] }>();
@@ -47,6 +63,9 @@ export class ProduceService {
       g.indices.push(i);
       g.inputs.push(record);
     });
+    if (idempotence && groups.size > 1) {
+      throw new BrookError('INVALID_REQUEST', 'an idempotent produce (producer_id) must send all its records to one partition, since sequences count per partition');
+    }
     // Refuse before anything is written when a partition has no leader to write to.
     for (const p of groups.keys()) {
       if (topic.partitions[p]!.leader < 0) {
@@ -59,9 +78,13 @@ export class ProduceService {
     const entries: PartitionBatches[] = [...groups].map(([partition, g]) => ({
       topic: topicName,
       partition,
-      batches: encodeBatch(g.inputs),
+      batches: encodeBatch(g.inputs, idempotence ?? {}),
     }));
-    const results = await this.appendToLeaders(topic, entries);
+    if (acks === '0') {
+      this.appendToLeaders(topic, entries, acks).catch((err) => this.logger.warn({ err: (err as Error).message }, 'acks=0 produce failed'));
+      return [];
+    }
+    const results = await this.appendToLeaders(topic, entries, acks);
     const offsets: ProducedOffset[] = new Array(records.length);
     let failure: PartitionProduceResult | undefined;
     for (const result of results) {
@@ -81,20 +104,29 @@ export class ProduceService {
     return offsets;
   }
 
-  /** Appends batches to partitions this broker leads; each partition succeeds or fails on its own. */
-  appendLocal(entries: PartitionBatches[]): PartitionProduceResult[] {
-    return entries.map(({ topic, partition, batches }) => {
+  /**
+   * Appends batches to partitions this broker leads. Each partition succeeds or fails on its own; appends
+   * happen in order, then the answer waits for the acks of all of them together.
+   */
+  async appendLocal(entries: PartitionBatches[], acks: AcksMode): Promise<PartitionProduceResult[]> {
+    const pending = entries.map(({ topic, partition, batches }) => {
       try {
-        const { firstOffset } = this.replicas.leaderPartition(topic, partition).appendAsLeader(batches);
-        return { topic, partition, baseOffset: firstOffset, error: null };
+        const local = this.replicas.leaderPartition(topic, partition);
+        if (acks === 'all') local.checkEnoughReplicas();
+        const { firstOffset, lastOffset } = local.appendAsLeader(batches);
+        const acknowledged = acks === 'all' ? local.waitForHighWatermark(lastOffset + 1, this.ackTimeoutMs) : Promise.resolve();
+        return acknowledged.then(
+          (): PartitionProduceResult => ({ topic, partition, baseOffset: firstOffset, error: null }),
+          (err: unknown) => failed(topic, partition, err),
+        );
       } catch (err) {
-        if (!(err instanceof BrookError)) throw err;
-        return { topic, partition, baseOffset: -1, error: err.toBody().error };
+        return Promise.resolve(failed(topic, partition, err));
       }
     });
+    return Promise.all(pending);
   }
 
-  private async appendToLeaders(topic: TopicImage, entries: PartitionBatches[]): Promise<PartitionProduceResult[]> {
+  private async appendToLeaders(topic: TopicImage, entries: PartitionBatches[], acks: AcksMode): Promise<PartitionProduceResult[]> {
     const byLeader = new Map<number, PartitionBatches[]>();
     for (const e of entries) {
       const leader = topic.partitions[e.partition]!.leader;
@@ -104,16 +136,17 @@ export class ProduceService {
     }
     const answers = await Promise.all(
       [...byLeader].map(async ([leader, list]): Promise<PartitionProduceResult[]> => {
-        if (leader === this.brokerId) return this.appendLocal(list);
+        if (leader === this.brokerId) return this.appendLocal(list, acks);
         try {
           const res = await this.peers.get(leader).post<ProduceFrameResponse>('/produce', encodeProduceFrame(list), {
             contentType: PRODUCE_FRAME_CONTENT_TYPE,
             headers: { [FORWARDED_HEADER]: '1' },
+            query: { acks },
+            timeoutMs: this.ackTimeoutMs + 10_000,
           });
           return res.results;
         } catch (err) {
-          if (!(err instanceof BrookError)) throw err;
-          return list.map((e) => ({ topic: e.topic, partition: e.partition, baseOffset: -1, error: err.toBody().error }));
+          return list.map((e) => failed(e.topic, e.partition, err));
         }
       }),
     );
@@ -136,4 +169,9 @@ export class ProduceService {
     this.roundRobin.set(topic.name, next + 1);
     return next % count;
   }
+}
+
+function failed(topic: string, partition: number, err: unknown): PartitionProduceResult {
+  if (!(err instanceof BrookError)) throw err;
+  return { topic, partition, baseOffset: -1, error: err.toBody().error };
 }

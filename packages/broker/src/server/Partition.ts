@@ -1,9 +1,30 @@
 import { BrookError, type BrokerRegistration, type PartitionRecord } from '@brook/types';
 import type { Log } from '../storage';
 
+/** What the leader knows of one follower, from its fetches (Kafka's ReplicaState). */
+interface FollowerState {
+  logEndOffset: number;
+  /** Last time the follower had everything the leader had. */
+  lastCaughtUpTime: number;
+  lastFetchLeaderLogEndOffset: number;
+  lastFetchTime: number;
+}
+
+interface PendingAck {
+  requiredOffset: number;
+  resolve: () => void;
+  reject: (err: BrookError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Proposes an ISR change to the controller (Kafka's AlterPartition); answers the accepted state or throws. */
+export type IsrProposer = (partition: Partition, isr: number[]) => Promise<PartitionRecord>;
+
 /**
- * One partition replica on this broker (Kafka's Partition): its log, its role, and as leader the high
- * watermark, which only moves up to what every ISR member has. Readers never see past it.
+ * One partition replica on this broker (Kafka's Partition). As leader it tracks its followers, moves the
+ * high watermark to the smallest log end offset of the ISR, proposes ISR changes to the controller and
+ * completes acks=all produces once the high watermark passes them. As follower it is fed by a
+ * ReplicaFetcher. Readers never see past the high watermark.
  */
 export class Partition {
   leaderId = -1;
@@ -11,10 +32,14 @@ export class Partition {
   partitionEpoch = -1;
   isr: number[] = [];
   replicas: number[] = [];
-  private highWatermarkOffset = 0;
-  /** Log end offsets of the followers, as their fetches report them. */
-  private readonly followerEndOffsets = new Map<number, number>();
+  minInsyncReplicas = 1;
+  private highWatermarkOffset: number;
+  private readonly followers = new Map<number, FollowerState>();
+  /** A proposed ISR not yet accepted; the high watermark counts its additions, so it never runs ahead. */
+  private pendingIsr: number[] | undefined;
   private readonly dataWaiters = new Set<() => void>();
+  private readonly appendWaiters = new Set<() => void>();
+  private readonly pendingAcks = new Set<PendingAck>();
 
   constructor(
     readonly topic: string,
@@ -22,7 +47,12 @@ export class Partition {
     readonly topicId: string,
     readonly log: Log,
     private readonly localBrokerId: number,
-  ) {}
+    initialHighWatermark: number,
+    private readonly proposeIsr: IsrProposer,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.highWatermarkOffset = Math.min(initialHighWatermark, log.logEndOffset);
+  }
 
   get isLeader(): boolean {
     return this.leaderId === this.localBrokerId;
@@ -32,57 +62,160 @@ export class Partition {
     return this.highWatermarkOffset;
   }
 
-  /** Applies the controller's state for this partition; a new leader epoch starts in the epoch cache at the log end. */
-  update(state: PartitionRecord): void {
-    const becameLeader = state.leader === this.localBrokerId && (!this.isLeader || state.leaderEpoch !== this.leaderEpoch);
+  /**
+   * Applies the controller's state for this partition. A new leader epoch starts in the epoch cache at
+   * the log end; losing leadership fails every produce still waiting for acknowledgement.
+   */
+  update(state: PartitionRecord, minInsyncReplicas: number): void {
+    const wasLeader = this.isLeader;
+    const newEpoch = state.leaderEpoch !== this.leaderEpoch;
     this.leaderId = state.leader;
     this.leaderEpoch = state.leaderEpoch;
     this.partitionEpoch = state.partitionEpoch;
     this.isr = [...state.isr];
     this.replicas = [...state.replicas];
-    if (becameLeader) {
+    this.minInsyncReplicas = minInsyncReplicas;
+    this.pendingIsr = undefined;
+    if (this.isLeader && (!wasLeader || newEpoch)) {
       const latest = this.log.latestEpoch;
       if (latest === undefined || state.leaderEpoch > latest) this.log.assignEpochStartOffset(state.leaderEpoch, this.log.logEndOffset);
-      this.followerEndOffsets.clear();
+      // Every follower gets a full lag period to show it keeps up with the new leader.
+      this.followers.clear();
+      const now = this.now();
+      for (const id of this.replicas) {
+        if (id !== this.localBrokerId) {
+          this.followers.set(id, { logEndOffset: -1, lastCaughtUpTime: now, lastFetchLeaderLogEndOffset: -1, lastFetchTime: now });
+        }
+      }
     }
-    this.maybeIncrementHighWatermark();
+    if (!this.isLeader) {
+      this.followers.clear();
+      this.failPendingAcks(this.notLeaderError());
+      this.wakeReaders();
+    } else {
+      this.maybeIncrementHighWatermark();
+    }
   }
 
-  /** Appends batches as leader; answers with the offset of the first record. */
+  /** Checks that acks=all can be honoured before anything is appended. */
+  checkEnoughReplicas(): void {
+    if (this.isr.length < this.minInsyncReplicas) {
+      throw new BrookError(
+        'NOT_ENOUGH_REPLICAS',
+        `${this.topic}-${this.partition} has ${this.isr.length} in-sync replicas, fewer than min.insync.replicas=${this.minInsyncReplicas}`,
+        { topic: this.topic, partition: this.partition, isr: this.isr },
+      );
+    }
+  }
+
+  /** Appends batches as leader; answers with the offsets of the first and last record. */
   appendAsLeader(batches: Buffer): { firstOffset: number; lastOffset: number } {
     if (!this.isLeader) throw this.notLeaderError();
     const result = this.log.appendAsLeader(batches, this.leaderEpoch);
+    for (const w of [...this.appendWaiters]) w();
     this.maybeIncrementHighWatermark();
     return result;
   }
 
-  /** Raw batches from `offset` up to the high watermark. */
+  /**
+   * Resolves once the high watermark reaches `offset` with at least min.insync.replicas in the ISR
+   * (acks=all); fails if leadership is lost, the ISR falls too small, or `timeoutMs` passes.
+   */
+  waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {
+    if (this.highWatermarkOffset >= offset && this.isr.length >= this.minInsyncReplicas) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const ack: PendingAck = {
+        requiredOffset: offset,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.pendingAcks.delete(ack);
+          reject(
+            new BrookError('REQUEST_TIMED_OUT', `${this.topic}-${this.partition}: not acknowledged by the ISR within ${timeoutMs} ms`, {
+              topic: this.topic,
+              partition: this.partition,
+            }),
+          );
+        }, timeoutMs),
+      };
+      this.pendingAcks.add(ack);
+    });
+  }
+
+  /** Raw batches for consumers, from `offset` up to the high watermark. */
   read(offset: number, maxBytes: number): { records: Buffer; nextOffset: number } {
     if (!this.isLeader) throw this.notLeaderError();
-    if (offset === this.highWatermarkOffset && offset <= this.log.logEndOffset) {
-      return { records: Buffer.alloc(0), nextOffset: offset };
-    }
     if (offset > this.highWatermarkOffset) {
       throw new BrookError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the end of ${this.topic}-${this.partition}`, {
         earliest: this.log.logStartOffset,
         latest: this.highWatermarkOffset,
       });
     }
+    if (offset === this.highWatermarkOffset) return { records: Buffer.alloc(0), nextOffset: offset };
     return this.log.read(offset, { maxBytes, maxOffset: this.highWatermarkOffset });
   }
 
-  /** Resolves once records at or after `offset` are readable, or after `maxWaitMs`. */
+  /**
+   * A follower's fetch: records its position (which may advance the high watermark and bring it back into
+   * the ISR) and answers with the batches after it, up to the log end.
+   */
+  fetchForFollower(replicaId: number, fetchOffset: number, leaderEpoch: number, maxBytes: number): Buffer {
+    this.checkFollowerEpoch(leaderEpoch);
+    const follower = this.followers.get(replicaId);
+    if (!follower) {
+      throw new BrookError('NOT_LEADER', `broker ${replicaId} is not a replica of ${this.topic}-${this.partition}`);
+    }
+    const leaderEnd = this.log.logEndOffset;
+    const now = this.now();
+    if (fetchOffset >= leaderEnd) follower.lastCaughtUpTime = now;
+    else if (fetchOffset >= follower.lastFetchLeaderLogEndOffset) follower.lastCaughtUpTime = Math.max(follower.lastCaughtUpTime, follower.lastFetchTime);
+    follower.lastFetchLeaderLogEndOffset = leaderEnd;
+    follower.lastFetchTime = now;
+    follower.logEndOffset = fetchOffset;
+    this.maybeExpandIsr(replicaId, fetchOffset);
+    this.maybeIncrementHighWatermark();
+    if (fetchOffset > leaderEnd) {
+      throw new BrookError('OFFSET_OUT_OF_RANGE', `fetch offset ${fetchOffset} is past the leader's log end ${leaderEnd}`);
+    }
+    if (fetchOffset === leaderEnd) return EMPTY;
+    return this.log.read(fetchOffset, { maxBytes }).records;
+  }
+
+  /** The end offset of `epoch` on this leader's log (KIP-101), for a follower deciding where to truncate. */
+  endOffsetForEpoch(leaderEpoch: number, requestedEpoch: number): { epoch: number; endOffset: number } {
+    this.checkFollowerEpoch(leaderEpoch);
+    return this.log.endOffsetForEpoch(requestedEpoch) ?? { epoch: -1, endOffset: -1 };
+  }
+
+  /** Followers that have not caught up within `maxLagMs`; the leader then proposes the ISR without them. */
+  maybeShrinkIsr(maxLagMs: number): void {
+    if (!this.isLeader || this.pendingIsr) return;
+    const now = this.now();
+    const lagging = this.isr.filter((id) => id !== this.localBrokerId && now - (this.followers.get(id)?.lastCaughtUpTime ?? 0) > maxLagMs);
+    if (lagging.length > 0) this.propose(this.isr.filter((id) => !lagging.includes(id)));
+  }
+
+  /** Follower side: the high watermark the leader reported, never beyond the local log end. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    if (this.isLeader) return;
+    this.highWatermarkOffset = Math.min(leaderHighWatermark, this.log.logEndOffset);
+  }
+
+  /** Follower side: after truncation the high watermark cannot stay above the log end. */
+  onTruncated(): void {
+    this.highWatermarkOffset = Math.min(this.highWatermarkOffset, this.log.logEndOffset);
+  }
+
+  /** Resolves once readers may find records at or after `offset`, or after `maxWaitMs`. */
   waitForData(offset: number, maxWaitMs: number): Promise<void> {
     if (this.highWatermarkOffset > offset || maxWaitMs <= 0 || !this.isLeader) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.dataWaiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      this.dataWaiters.add(done);
-    });
+    return waitOn(this.dataWaiters, maxWaitMs);
+  }
+
+  /** Calls `listener` on the next append or leadership change (a follower's long poll); returns the unsubscribe. */
+  onNextAppend(listener: () => void): () => void {
+    this.appendWaiters.add(listener);
+    return () => this.appendWaiters.delete(listener);
   }
 
   offsets(): { earliest: number; latest: number; logEndOffset: number } {
@@ -93,20 +226,14 @@ export class Partition {
   /** Wakes every waiting reader: on new data, and when this replica stops leading. */
   wakeReaders(): void {
     for (const w of [...this.dataWaiters]) w();
+    for (const w of [...this.appendWaiters]) w();
   }
 
-  private maybeIncrementHighWatermark(): void {
-    if (!this.isLeader) return;
-    let hw = this.log.logEndOffset;
-    for (const id of this.isr) {
-      if (id === this.localBrokerId) continue;
-      hw = Math.min(hw, this.followerEndOffsets.get(id) ?? 0);
-    }
-    if (hw > this.highWatermarkOffset || hw < this.highWatermarkOffset) {
-      const advanced = hw > this.highWatermarkOffset;
-      this.highWatermarkOffset = hw;
-      if (advanced) this.wakeReaders();
-    }
+  /** The partition is going away: nobody may wait on it any longer. */
+  close(): void {
+    this.leaderId = -1;
+    this.failPendingAcks(this.notLeaderError());
+    this.wakeReaders();
   }
 
   notLeaderError(leader?: BrokerRegistration): BrookError {
@@ -117,4 +244,95 @@ export class Partition {
       ...(leader ? { leaderUrl: `http://${leader.host}:${leader.port}` } : {}),
     });
   }
+
+  private checkFollowerEpoch(leaderEpoch: number): void {
+    if (!this.isLeader) throw this.notLeaderError();
+    if (leaderEpoch < this.leaderEpoch) {
+      throw new BrookError('FENCED_LEADER_EPOCH', `leader epoch ${leaderEpoch} of ${this.topic}-${this.partition} is stale (now ${this.leaderEpoch})`);
+    }
+    if (leaderEpoch > this.leaderEpoch) {
+      throw new BrookError('LEADER_NOT_AVAILABLE', `leader epoch ${leaderEpoch} of ${this.topic}-${this.partition} is not known here yet`);
+    }
+  }
+
+  /** A follower back in step (at or past the high watermark and in the current epoch) rejoins the ISR. */
+  private maybeExpandIsr(replicaId: number, fetchOffset: number): void {
+    if (this.pendingIsr || this.isr.includes(replicaId) || !this.replicas.includes(replicaId)) return;
+    const epochStart = this.log.endOffsetForEpoch(this.leaderEpoch - 1)?.endOffset ?? 0;
+    if (fetchOffset >= this.highWatermarkOffset && fetchOffset >= epochStart) this.propose([...this.isr, replicaId]);
+  }
+
+  private propose(isr: number[]): void {
+    const proposed = [...isr].sort((a, b) => a - b);
+    this.pendingIsr = proposed;
+    const epochAtProposal = this.leaderEpoch;
+    this.proposeIsr(this, proposed).then(
+      (state) => {
+        if (this.leaderEpoch !== epochAtProposal || state.partitionEpoch < this.partitionEpoch) return;
+        this.pendingIsr = undefined;
+        this.isr = [...state.isr];
+        this.partitionEpoch = state.partitionEpoch;
+        this.maybeIncrementHighWatermark();
+      },
+      () => {
+        // Refused or unreachable: the metadata log brings the real state; the next check proposes again.
+        if (this.leaderEpoch === epochAtProposal) this.pendingIsr = undefined;
+      },
+    );
+  }
+
+  /** High watermark = smallest log end offset over the ISR and any member being added (the maximal ISR). */
+  private maybeIncrementHighWatermark(): void {
+    if (!this.isLeader) return;
+    let hw = this.log.logEndOffset;
+    const members = this.pendingIsr ? new Set([...this.isr, ...this.pendingIsr]) : new Set(this.isr);
+    for (const id of members) {
+      if (id !== this.localBrokerId) hw = Math.min(hw, this.followers.get(id)?.logEndOffset ?? 0);
+    }
+    if (hw > this.highWatermarkOffset) {
+      this.highWatermarkOffset = hw;
+      for (const w of [...this.dataWaiters]) w();
+    }
+    this.completePendingAcks();
+  }
+
+  private completePendingAcks(): void {
+    for (const ack of [...this.pendingAcks]) {
+      if (this.highWatermarkOffset < ack.requiredOffset) continue;
+      this.pendingAcks.delete(ack);
+      clearTimeout(ack.timer);
+      if (this.isr.length >= this.minInsyncReplicas) ack.resolve();
+      else {
+        ack.reject(
+          new BrookError('NOT_ENOUGH_REPLICAS', `${this.topic}-${this.partition}: appended, but the ISR shrank below min.insync.replicas=${this.minInsyncReplicas}`, {
+            topic: this.topic,
+            partition: this.partition,
+          }),
+        );
+      }
+    }
+  }
+
+  private failPendingAcks(err: BrookError): void {
+    for (const ack of [...this.pendingAcks]) {
+      clearTimeout(ack.timer);
+      ack.reject(err);
+    }
+    this.pendingAcks.clear();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function waitOn(waiters: Set<() => void>, maxWaitMs: number): Promise<void> {
+  if (maxWaitMs <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(done);
+      resolve();
+    };
+    const timer = setTimeout(done, maxWaitMs);
+    waiters.add(done);
+  });
 }

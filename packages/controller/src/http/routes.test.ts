@@ -129,12 +129,16 @@ describe('controller routes', () => {
     expect(added.body.partitions).toHaveLength(3);
     expect((await request(app).post('/create_partition/').send({ topicId: topic.topicId })).body.partitions).toHaveLength(4);
     const p = topic.partitions[0];
-    // A leader's AlterPartition.
+    // A new partition starts with every replica in sync.
+    expect(p.isr).toEqual(p.replicas);
+    expect(p.replicas).toHaveLength(3);
+    // A leader's AlterPartition: its third replica fell behind and leaves the ISR.
+    const isr = [p.leader, p.replicas[1]];
     const alter = await request(app)
       .post('/update_partition/')
-      .send({ brokerId: p.leader, brokerEpoch: epochs[p.leader - 1], topicId: topic.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, isr: p.replicas });
+      .send({ brokerId: p.leader, brokerEpoch: epochs[p.leader - 1], topicId: topic.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, isr });
     expect(alter.status).toBe(200);
-    expect(alter.body).toMatchObject({ topic: 't', partition: 0, isr: p.replicas, partitionEpoch: 1 });
+    expect(alter.body).toMatchObject({ topic: 't', partition: 0, isr, partitionEpoch: 1 });
     const stale = await request(app)
       .post('/update_partition')
       .send({ brokerId: p.leader, brokerEpoch: epochs[p.leader - 1], topicId: topic.topicId, partition: 0, leaderEpoch: 0, partitionEpoch: 0, isr: [p.leader] });

@@ -33,14 +33,32 @@ export type ProduceRecord = z.infer<typeof ProduceRecord>;
 
 const records = z.array(ProduceRecord).min(1, { error: 'at least one record is required' }).max(100_000);
 
+/**
+ * acks: 0 (answer before the append), 1 (the leader appended), all / -1 (every in-sync replica has the
+ * records). Given as a query parameter or, in batch bodies, as a field.
+ */
+export const Acks = z
+  .union([z.literal(0), z.literal(1), z.literal(-1), z.enum(['0', '1', '-1', 'all'])])
+  .transform((a): AcksMode => (a === 0 || a === '0' ? '0' : a === 1 || a === '1' ? '1' : 'all'));
+export type AcksMode = '0' | '1' | 'all';
+
+/** An idempotent produce: the producer id and epoch from the controller, and the first record's sequence. */
+const idempotence = {
+  producer_id: z.number().int().nonnegative().optional(),
+  producer_epoch: z.number().int().min(0).max(32767).optional(),
+  sequence: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+};
+
 /** Seed 001 `POST /events`: one record, or `records` for a batch. */
 export const EventsProduceRequest = z.union([
-  z.object({ topic: topicName, records }),
-  ProduceRecord.extend({ topic: topicName }).refine((r) => r.value !== undefined, {
+  z.object({ topic: topicName, records, acks: Acks.optional(), ...idempotence }),
+  ProduceRecord.extend({ topic: topicName, acks: Acks.optional(), ...idempotence }).refine((r) => r.value !== undefined, {
     error: 'value is required (or give a records array)',
     path: ['value'],
   }),
 ]);
+
+export const AcksQuery = z.object({ acks: Acks.optional() });
 
 /** Seed 004 `POST /write/{topic}`: a key decides the partition. */
 export const WriteRequest = z.object({ key: z.union([z.string().max(1024 * 1024), z.number()]), value: z.unknown() });
@@ -51,8 +69,6 @@ export const RestProxyProduceRequest = z.object({
     z.object({ key: z.unknown().optional(), value: z.unknown(), partition: z.number().int().nonnegative().optional() }),
   ).min(1).max(100_000),
 });
-
-export const Acks = z.enum(['0', '1', 'all', '-1']).default('all');
 
 export const FetchRecordsQuery = z.object({
   topic: topicName,

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { nonNegativeInt, parseInput, topicName, WriteRequest } from '@brook/types';
+import { AcksQuery, nonNegativeInt, parseInput, topicName, WriteRequest } from '@brook/types';
 import { toOutgoingRecord } from '../../produce/JsonRecordCodec';
 import type { BrokerServices } from '../BrokerServices';
 
@@ -24,7 +24,8 @@ export function pubsubRoutes(s: BrokerServices): Router {
   router.post('/write/:topic', async (req, res) => {
     const { topic } = parseInput(TopicPath, req.params);
     const body = parseInput(WriteRequest, req.body);
-    res.json({ offsets: await s.produce.produce(topic, [toOutgoingRecord(body)]) });
+    const acks = parseInput(AcksQuery, req.query).acks ?? 'all';
+    res.status(acks === '0' ? 202 : 200).json({ offsets: await s.produce.produce(topic, [toOutgoingRecord(body)], acks) });
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { requestParams } from '@brook/runtime';
 import {
+  AcksQuery,
   decodeProduceFrame,
   FetchRecordsQuery,
   parseInput,
@@ -15,9 +16,10 @@ import type { BrokerServices } from '../BrokerServices';
 export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
   const router = Router();
 
-  router.post('/produce', express.raw({ type: PRODUCE_FRAME_CONTENT_TYPE, limit: bodyLimit }), (req, res) => {
+  router.post('/produce', express.raw({ type: PRODUCE_FRAME_CONTENT_TYPE, limit: bodyLimit }), async (req, res) => {
+    const acks = parseInput(AcksQuery, req.query).acks ?? 'all';
     const frame = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const answer: ProduceFrameResponse = { results: s.produce.appendLocal(decodeProduceFrame(frame)) };
+    const answer: ProduceFrameResponse = { results: await s.produce.appendLocal(decodeProduceFrame(frame), acks) };
     res.json(answer);
   });
 

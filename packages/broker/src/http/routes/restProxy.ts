@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { BrookError, parseInput, RestProxyProduceRequest, topicName } from '@brook/types';
+import { AcksQuery, BrookError, parseInput, RestProxyProduceRequest, topicName } from '@brook/types';
 import { toOutgoingRecord } from '../../produce/JsonRecordCodec';
 import type { OutgoingRecord } from '../../produce/ProduceService';
 import type { BrokerServices } from '../BrokerServices';
@@ -24,8 +24,9 @@ export function restProxyRoutes(s: BrokerServices): Router {
         ? { partition: r.partition, key: base64Field(r.key, `records.${i}.key`), value: base64Field(r.value, `records.${i}.value`) }
         : toOutgoingRecord({ partition: r.partition, key: jsonKey(r.key), value: r.value }),
     );
-    const offsets = await s.produce.produce(topic, records);
-    res.type(REST_PROXY_CONTENT_TYPE).json({
+    const acks = parseInput(AcksQuery, req.query).acks ?? 'all';
+    const offsets = await s.produce.produce(topic, records, acks);
+    res.status(acks === '0' ? 202 : 200).type(REST_PROXY_CONTENT_TYPE).json({
       key_schema_id: null,
       value_schema_id: null,
       offsets: offsets.map((o) => ({ partition: o.partition, offset: o.offset, error_code: null, error: null })),
