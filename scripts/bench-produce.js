@@ -2,7 +2,7 @@
 /**
  * Produce benchmark over the plain-HTTP JSON path (POST /events), one client.
  *
- *   pnpm bench [-- --records 200000 --value-bytes 100 --batch 100 --inflight 1 --partitions 3 --route leader]
+ *   pnpm bench [-- --records 200000 --value-bytes 100 --batch 100 --inflight 1 --partitions 3 --route leader --acks all]
  *
  * Without --controller it starts its own cluster (controller + 3 brokers, fresh data directory, free ports)
  * and reports how long that took. --route leader sends each batch to its partition's leader, as a
@@ -10,17 +10,11 @@
  * Prints records/s, MB/s (of values) and request latency p50/p99/max, and writes the same as JSON to
  * bench-results/.
  */
-const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
 const { Pool } = require('undici');
-
-const ROOT = path.resolve(__dirname, '..');
+const { json, until, startCluster, percentile, writeResult } = require('./lib/cluster');
 
 function parseArgs(argv) {
-  const defaults = { records: 200000, valueBytes: 100, batch: 100, inflight: 1, partitions: 3, route: 'leader', controller: '', out: '' };
+  const defaults = { records: 200000, valueBytes: 100, batch: 100, inflight: 1, partitions: 3, route: 'leader', acks: 'all', controller: '' };
   const args = { ...defaults };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
@@ -29,68 +23,6 @@ function parseArgs(argv) {
     args[key] = typeof defaults[key] === 'number' ? Number(value) : value;
   }
   return args;
-}
-
-async function freePorts(n) {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => resolve(s)); })),
-  );
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
-
-async function json(pool, method, p, body) {
-  const res = await pool.request({ method, path: p, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.body.text();
-  return { status: res.statusCode, data: text ? JSON.parse(text) : undefined };
-}
-
-async function until(probe, timeoutMs, what) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try { const v = await probe(); if (v) return v; } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function startCluster() {
-  const [controllerPort, ...brokerPorts] = await freePorts(4);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-bench-'));
-  const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [
-    path.join(ROOT, 'packages/controller/dist/main.js'),
-    '--port', String(controllerPort), '--host', '127.0.0.1', '--data-dir', dataDir, '--broker-ports', brokerPorts.join(','),
-  ], { env: { ...process.env, BROOK_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
-  const url = `http://127.0.0.1:${controllerPort}`;
-  const pool = new Pool(url);
-  await until(async () => {
-    const res = await json(pool, 'GET', '/brokers');
-    const active = res.data.filter((b) => b.state === 'active');
-    if (active.length < 3) return false;
-    for (const b of active) {
-      const h = await json(new Pool(`http://127.0.0.1:${b.port}`), 'GET', '/health');
-      if (!h.data.metadataLoaded) return false;
-    }
-    return true;
-  }, 60000, '3 active brokers');
-  const startupMs = Number(process.hrtime.bigint() - started) / 1e6;
-  await pool.close();
-  return {
-    url,
-    startupMs,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-function percentile(sorted, p) {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 }
 
 async function main() {
@@ -127,9 +59,9 @@ async function main() {
       const p = i % args.partitions;
       const pool = args.route === 'leader' ? pools.get(leaders[p]) : pools.get(brokerIds[i % brokerIds.length]);
       const t0 = process.hrtime.bigint();
-      const res = await pool.request({ method: 'POST', path: '/events', headers: { 'content-type': 'application/json' }, body: bodies[p] });
+      const res = await pool.request({ method: 'POST', path: `/events?acks=${args.acks}`, headers: { 'content-type': 'application/json' }, body: bodies[p] });
       const text = await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`produce failed: ${res.statusCode} ${text}`);
+      if (res.statusCode !== 200 && res.statusCode !== 202) throw new Error(`produce failed: ${res.statusCode} ${text}`);
       latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   }
@@ -148,9 +80,7 @@ async function main() {
     requestLatencyMs: { p50: +percentile(latencies, 50).toFixed(2), p99: +percentile(latencies, 99).toFixed(2), max: +latencies[latencies.length - 1].toFixed(2) },
   };
   console.log(JSON.stringify(result, null, 2));
-  const out = args.out || path.join(ROOT, 'bench-results', `produce-${Date.now()}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(result, null, 2));
+  writeResult('produce', result);
   await Promise.all([...pools.values()].map((p) => p.close()));
   await controller.close();
   await cluster.stop();

@@ -60,12 +60,14 @@ describe('ClusterLauncher', () => {
   const brokerDir = (id: number) => path.join(clusterDir(), `broker-${id}`);
   const pidFile = (id: number) => path.join(brokerDir(id), 'broker.pid');
 
+  let exits: number[] = [];
   function newLauncher(): ClusterLauncher {
     const launcher = new ClusterLauncher({
       dataDir,
       brokerEntry: entry,
       controllerUrl: () => 'http://localhost:9999',
       logger,
+      onBrokerExit: (id) => exits.push(id),
       stopTimeoutMs: 5000,
       pollIntervalMs: 20,
     });
@@ -74,6 +76,7 @@ describe('ClusterLauncher', () => {
   }
 
   beforeEach(() => {
+    exits = [];
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-launcher-'));
     entry = path.join(dataDir, 'fake-broker.js');
     fs.writeFileSync(entry, FAKE_BROKER);
@@ -106,6 +109,7 @@ describe('ClusterLauncher', () => {
 
     process.kill(first!.pid, 'SIGKILL');
     await waitUntil(() => events(brokerDir(4)).length === 2, 10_000, 'broker 4 to be restarted');
+    expect(exits).toEqual([4]); // reported once, so the controller can fence it before any session timeout
     const second = events(brokerDir(4))[1]!;
     expect(second.pid).not.toBe(first!.pid);
     await waitUntil(() => pidIn(pidFile(4)) === second.pid, 5000, 'the new pid file');
@@ -120,6 +124,7 @@ describe('ClusterLauncher', () => {
       expect(fs.existsSync(pidFile(id))).toBe(false);
     }
     expect(launcher.status('blue', 4)).toMatchObject({ pid: null, process: 'stopped' });
+    expect(exits).toEqual([4]); // a requested stop is not an unexpected exit
   });
 
   it('adopts a live broker from its pid file instead of starting a duplicate, and restarts it when it dies', async () => {

@@ -18,6 +18,11 @@ export interface ClusterLauncherOptions {
   logger: Logger;
   /** Host brokers advertise. */
   brokerHost?: string;
+  /**
+   * A supervised broker exited without being asked. The supervisor knows before any session timeout
+   * that the process is gone, so the controller can fence it and move its leadership at once.
+   */
+  onBrokerExit?: (brokerId: number) => void;
   /** The node binary brokers run with. */
   execPath?: string;
   /** Restart backoff: first delay, doubled per quick failure up to max; reset after resetAfterMs up. */
@@ -245,6 +250,7 @@ export class ClusterLauncher {
     b.backoffMs = Math.min(b.backoffMs * 2, this.options.backoffMaxMs ?? 5000);
     b.state = 'restarting';
     this.options.logger.warn({ cluster: b.cluster, brokerId: b.id, brokerPid: pid, code, signal, restartInMs: delay }, 'broker exited; restarting');
+    this.options.onBrokerExit?.(b.id);
     b.restartTimer = setTimeout(() => {
       b.restarts++;
       this.spawn(b);

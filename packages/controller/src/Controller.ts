@@ -29,10 +29,17 @@ export class Controller implements RunningService {
     const dataDir = path.resolve(config.dataDir);
     const log = new MetadataLog({ file: path.join(dataDir, CONTROLLER_DIR, 'metadata.db') });
     let url = '';
+    let quorum: QuorumController | undefined;
     const launcher = config.launch
-      ? new ClusterLauncher({ dataDir, brokerEntry: config.brokerEntry, controllerUrl: () => url, logger })
+      ? new ClusterLauncher({
+          dataDir,
+          brokerEntry: config.brokerEntry,
+          controllerUrl: () => url,
+          logger,
+          onBrokerExit: (brokerId) => quorum?.brokerProcessExited(brokerId),
+        })
       : undefined;
-    const quorum = new QuorumController({
+    quorum = new QuorumController({
       log,
       dataDir,
       sessionTimeoutMs: config.sessionTimeoutMs,

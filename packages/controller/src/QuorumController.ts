@@ -189,6 +189,11 @@ export class QuorumController {
     return this.producerIds.allocateBlock(brokerId, brokerEpoch);
   }
 
+  /** The broker's process is known to be gone (its supervisor saw it exit): fence it now. */
+  brokerProcessExited(brokerId: number): void {
+    if (this.clusters.fenceBroker(brokerId)) this.logger?.info({ brokerId }, 'broker process exited: fenced');
+  }
+
   /** Fences every broker whose session expired; returns their ids. Run by the timer. */
   fenceExpiredBrokers(): number[] {
     const fenced: number[] = [];

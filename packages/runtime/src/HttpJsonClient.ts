@@ -7,6 +7,8 @@ export interface RequestOptions {
   contentType?: string;
   query?: Record<string, string | number | undefined>;
   headers?: Record<string, string>;
+  /** Ends the request early; the call then fails with REQUEST_TIMED_OUT. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -72,9 +74,13 @@ export class HttpJsonClient {
         body: body === undefined ? undefined : isBinary ? (body as Buffer) : JSON.stringify(body),
         headersTimeout: timeout,
         bodyTimeout: timeout,
+        signal: options.signal,
       });
     } catch (err) {
       const code = (err as { code?: string }).code;
+      if (code === 'UND_ERR_ABORTED' || (err as Error).name === 'AbortError') {
+        throw new BrookError('REQUEST_TIMED_OUT', `${method} ${path} to ${this.baseUrl} was abandoned`);
+      }
       if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
         throw new BrookError('REQUEST_TIMED_OUT', `${this.baseUrl} did not answer ${method} ${path} within ${timeout} ms`);
       }

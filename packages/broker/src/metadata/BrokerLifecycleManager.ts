@@ -29,6 +29,9 @@ export class BrokerLifecycleManager {
   private loop: Promise<void> | undefined;
   private wantShutDown = false;
   private shutdownGranted: (() => void) | undefined;
+  /** Ends the heartbeat being held by the controller, so a new one can say something at once. */
+  private heldHeartbeat: AbortController | undefined;
+  private abandoned = false;
   fenced = true;
 
   constructor(
@@ -56,6 +59,7 @@ export class BrokerLifecycleManager {
   async controlledShutdown(timeoutMs: number): Promise<boolean> {
     if (!this.running || this.epoch < 0) return false;
     this.wantShutDown = true;
+    this.abandonHeldHeartbeat();
     const granted = new Promise<boolean>((resolve) => {
       this.shutdownGranted = () => resolve(true);
       setTimeout(() => resolve(false), timeoutMs).unref();
@@ -65,7 +69,14 @@ export class BrokerLifecycleManager {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.abandonHeldHeartbeat();
     await this.loop;
+  }
+
+  private abandonHeldHeartbeat(): void {
+    if (!this.heldHeartbeat) return;
+    this.abandoned = true;
+    this.heldHeartbeat.abort();
   }
 
   private async run(): Promise<void> {
@@ -77,6 +88,10 @@ export class BrokerLifecycleManager {
         backoffMs = 100;
       } catch (err) {
         if (!this.running) break;
+        if (this.abandoned) {
+          this.abandoned = false; // we ended it ourselves, to send a new heartbeat now
+          continue;
+        }
         const code = err instanceof BrookError ? err.code : undefined;
         if (code === 'STALE_BROKER_EPOCH' || code === 'UNKNOWN_BROKER') {
           this.logger.warn({ code }, 'controller no longer knows this registration; registering again');
@@ -114,9 +129,13 @@ export class BrokerLifecycleManager {
       wantFence: !this.cache.loaded,
       wantShutDown: this.wantShutDown,
     };
-    const res = await this.controller.post<MetadataFetchResponse>('/metadata_fetch/', request, {
-      timeoutMs: this.options.heartbeatIntervalMs + 10_000,
-    });
+    this.heldHeartbeat = new AbortController();
+    const res = await this.controller
+      .post<MetadataFetchResponse>('/metadata_fetch/', request, {
+        timeoutMs: this.options.heartbeatIntervalMs + 10_000,
+        signal: this.heldHeartbeat.signal,
+      })
+      .finally(() => (this.heldHeartbeat = undefined));
     if (res.kind === 'snapshot') this.cache.loadSnapshot(res.snapshot);
     else this.cache.applyRecords(res.records, res.lastOffset);
     if (this.fenced !== res.isFenced) this.logger.info({ fenced: res.isFenced }, res.isFenced ? 'fenced' : 'unfenced');
