@@ -52,7 +52,7 @@ export class CheckpointFile<T> {
 }
 
 /** Writes a temporary file, fsyncs it, renames it over `file` and fsyncs the directory. */
-export function writeFileAtomically(file: string, content: string): void {
+export function writeFileAtomically(file: string, content: string | Uint8Array): void {
   const temporary = `${file}.tmp`;
   const fd = fs.openSync(temporary, 'w', 0o644);
   try {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BrookError, decodeRecords, encodeBatch, iterateBatches, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch } from '@brook/types';
-import { Log, type LogOpenOptions } from './Log';
+import { Log, type LeaderAppendResult, type LogOpenOptions } from './Log';
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './LogConfig';
 import { segmentFileName } from './LogSegment';
 
@@ -584,6 +584,275 @@ describe('Log leader epochs and followers', () => {
       fs.rmSync(dir, { recursive: true, force: true });
       dir = leaderDir;
       open = open.filter((l) => l === leader);
+    }
+  });
+});
+
+describe('Log idempotent producers', () => {
+  /** A batch of `count` records from an idempotent producer, from `baseSequence` on. */
+  function producerBatch(producerId: number, producerEpoch: number, baseSequence: number, count = 2, valueBytes = 8): Buffer {
+    const records = Array.from({ length: count }, (_, i) => ({ key: null, value: Buffer.from(`${producerId}/${baseSequence + i}`.padEnd(valueBytes, '.')) }));
+    return encodeBatch(records, { producerId, producerEpoch, baseSequence, timestamp: T0 });
+  }
+
+  /** Leaves in `dir` what a crash of `log` would: its files as written, without what close() adds. */
+  function crash(log: Log): void {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-crash-'));
+    fs.cpSync(dir, copy, { recursive: true });
+    log.close();
+    open = open.filter((l) => l !== log);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(copy, dir);
+  }
+
+  function snapshotOffsets(): number[] {
+    return segmentFiles('.snapshot').map((f) => Number(f.slice(0, 20)));
+  }
+
+  /** Producer 7's batches of 2 records from sequence 0, each followed by other records so the log rolls. */
+  function appendProducerBatches(log: Log, count: number): LeaderAppendResult[] {
+    const results: LeaderAppendResult[] = [];
+    for (let i = 0; i < count; i++) {
+      results.push(log.appendAsLeader(producerBatch(7, 0, i * 2), 0));
+      appendMany(log, 2, 2);
+    }
+    return results;
+  }
+
+  it('answers a retried batch with its original offsets and writes nothing', () => {
+    const log = openLog();
+    log.appendAsLeader(batch(['plain']), 0);
+    const first = log.appendAsLeader(producerBatch(7, 0, 0, 3), 0);
+    expect(first).toMatchObject({ firstOffset: 1, lastOffset: 3, duplicate: false });
+    log.appendAsLeader(producerBatch(8, 0, 0, 1), 0);
+    log.appendAsLeader(producerBatch(7, 0, 3), 0);
+    const { logEndOffset, size } = log;
+    const values = readAll(log);
+
+    const retry = producerBatch(7, 0, 0, 3);
+    expect(log.appendAsLeader(retry, 0)).toEqual({ ...first, duplicate: true });
+    expect(log.appendAsLeader(producerBatch(7, 0, 3), 0)).toMatchObject({ firstOffset: 5, lastOffset: 6, duplicate: true });
+    expect(log.appendAsLeader(producerBatch(8, 0, 0, 1), 0)).toMatchObject({ firstOffset: 4, lastOffset: 4, duplicate: true });
+    expect(log).toMatchObject({ logEndOffset, size });
+    expect(readAll(log)).toEqual(values);
+    expect(readBatchHeader(retry, 0).baseOffset).toBe(0); // not stamped either
+    expect(log.appendAsLeader(producerBatch(7, 0, 5, 1), 0)).toMatchObject({ firstOffset: 7, duplicate: false });
+  });
+
+  it('refuses an out-of-order sequence and writes nothing', () => {
+    const log = openLog();
+    log.appendAsLeader(producerBatch(7, 0, 0), 0);
+    const { logEndOffset, size } = log;
+    for (const sequence of [3, 1, 0]) {
+      const error = errorOf(() => log.appendAsLeader(producerBatch(7, 0, sequence, 1), 0));
+      expect(error.code).toBe('OUT_OF_ORDER_SEQUENCE');
+      expect(error.details).toMatchObject({ producerId: 7, expectedSequence: 2 });
+    }
+    // One bad batch refuses the whole append, and a retry cannot ride along with a new batch.
+    expect(errorOf(() => log.appendAsLeader(Buffer.concat([producerBatch(7, 0, 2, 1), producerBatch(7, 0, 4, 1)]), 0)).code).toBe('OUT_OF_ORDER_SEQUENCE');
+    expect(errorOf(() => log.appendAsLeader(Buffer.concat([producerBatch(7, 0, 0), producerBatch(7, 0, 2)]), 0)).code).toBe('OUT_OF_ORDER_SEQUENCE');
+    expect(log).toMatchObject({ logEndOffset, size });
+    expect(log.appendAsLeader(Buffer.concat([producerBatch(7, 0, 2, 1), producerBatch(7, 0, 3, 1)]), 0)).toMatchObject({ firstOffset: 2, lastOffset: 3 });
+  });
+
+  it('starts over at sequence 0 in a new producer epoch and fences the old one', () => {
+    const log = openLog();
+    log.appendAsLeader(producerBatch(7, 0, 0), 0);
+    log.appendAsLeader(producerBatch(7, 0, 2), 0);
+    expect(errorOf(() => log.appendAsLeader(producerBatch(7, 1, 4), 0)).details).toMatchObject({ expectedSequence: 0 });
+    expect(log.appendAsLeader(producerBatch(7, 1, 0), 0)).toMatchObject({ firstOffset: 4, duplicate: false });
+    for (const zombie of [producerBatch(7, 0, 4), producerBatch(7, 0, 2)]) {
+      const error = errorOf(() => log.appendAsLeader(zombie, 0));
+      expect(error.code).toBe('INVALID_PRODUCER_EPOCH');
+      expect(error.details).toMatchObject({ producerId: 7, producerEpoch: 0, currentProducerEpoch: 1 });
+    }
+    expect(log.appendAsLeader(producerBatch(7, 1, 0), 0)).toMatchObject({ firstOffset: 4, duplicate: true });
+    expect(log.appendAsLeader(producerBatch(7, 1, 2), 0)).toMatchObject({ firstOffset: 6, duplicate: false });
+    expect(log.logEndOffset).toBe(8);
+  });
+
+  it('leaves batches without a producer id alone', () => {
+    const log = openLog();
+    const plain = batch(['a', 'b']);
+    expect(log.appendAsLeader(Buffer.from(plain), 0)).toMatchObject({ firstOffset: 0, duplicate: false });
+    log.appendAsLeader(producerBatch(7, 0, 0), 0);
+    expect(log.appendAsLeader(Buffer.from(plain), 0)).toMatchObject({ firstOffset: 4, duplicate: false });
+    const reopened = reopen(log, SMALL_SEGMENTS, true);
+    expect(reopened.appendAsLeader(Buffer.from(plain), 0)).toMatchObject({ firstOffset: 6, duplicate: false });
+    expect(readAll(reopened).filter((v) => v === 'a')).toHaveLength(3);
+    expect(reopened.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: 2, duplicate: true });
+  });
+
+  it('dedupes on a follower that becomes leader the retries its leader appended', () => {
+    const leader = openLog();
+    const originals = appendProducerBatches(leader, 8);
+    expect(leader.numberOfSegments).toBeGreaterThan(2);
+    const fetched = leader.read(0, { maxBytes: 1 << 20 });
+
+    const leaderDir = dir;
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'brook-follower-'));
+    try {
+      const follower = openLog();
+      follower.appendAsFollower(fetched.records);
+      expect(follower.logEndOffset).toBe(leader.logEndOffset);
+      // Failover: the follower leads in epoch 1, and the producer retries its unanswered batches there.
+      follower.assignEpochStartOffset(1, follower.logEndOffset);
+      for (let i = 3; i < 8; i++) {
+        const { firstOffset, lastOffset } = originals[i]!;
+        expect(follower.appendAsLeader(producerBatch(7, 0, i * 2), 1)).toMatchObject({ firstOffset, lastOffset, duplicate: true });
+      }
+      expect(follower.logEndOffset).toBe(leader.logEndOffset);
+      expect(errorOf(() => follower.appendAsLeader(producerBatch(7, 0, 17), 1)).code).toBe('OUT_OF_ORDER_SEQUENCE');
+      expect(follower.appendAsLeader(producerBatch(7, 0, 16), 1)).toMatchObject({ firstOffset: leader.logEndOffset, duplicate: false });
+      follower.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      dir = leaderDir;
+      open = open.filter((l) => l === leader);
+    }
+  });
+
+  it('keeps the producer state across a clean restart', () => {
+    const log = openLog();
+    const originals = appendProducerBatches(log, 8);
+    const reopened = reopen(log, SMALL_SEGMENTS, true);
+    expect(snapshotOffsets()).toContain(reopened.logEndOffset);
+    for (let i = 3; i < 8; i++) {
+      expect(reopened.appendAsLeader(producerBatch(7, 0, i * 2), 0)).toMatchObject({ firstOffset: originals[i]!.firstOffset, duplicate: true });
+    }
+    expect(errorOf(() => reopened.appendAsLeader(producerBatch(7, 0, 4), 0)).code).toBe('OUT_OF_ORDER_SEQUENCE'); // older than the last 5
+    expect(reopened.appendAsLeader(producerBatch(7, 0, 16), 0)).toMatchObject({ duplicate: false });
+  });
+
+  it('recovers the producer state after a crash, without the torn batch', async () => {
+    const log = openLog();
+    const originals = appendProducerBatches(log, 6);
+    // One append of two batches with a roll between them: the roll's snapshot must hold the first.
+    log.appendAsLeader(batch(['x'.repeat(950)]), 0);
+    const pair = log.appendAsLeader(Buffer.concat([producerBatch(7, 0, 12, 1, 600), producerBatch(7, 0, 13, 1, 600)]), 0);
+    expect(segmentFiles('.log')).toContain(segmentFileName(pair.lastOffset, '.log'));
+    const torn = log.appendAsLeader(producerBatch(7, 0, 14), 0);
+    await log.backgroundFlushesDone();
+    const recoveryPoint = log.recoveryPoint;
+    crash(log);
+    expect(snapshotOffsets().at(-1)).toBe(pair.lastOffset);
+    const lastFile = path.join(dir, segmentFiles('.log').at(-1)!);
+    fs.truncateSync(lastFile, fs.statSync(lastFile).size - 5);
+
+    const recovered = openLog(SMALL_SEGMENTS, { recoveryPoint, hadCleanShutdown: false });
+    expect(recovered.logEndOffset).toBe(torn.firstOffset);
+    // The torn batch is gone and its sequence with it: the retry is a new batch, where the torn one was.
+    expect(recovered.appendAsLeader(producerBatch(7, 0, 14), 0)).toMatchObject({ firstOffset: torn.firstOffset, duplicate: false });
+    expect(recovered.appendAsLeader(producerBatch(7, 0, 13, 1, 600), 0)).toMatchObject({ firstOffset: pair.lastOffset, duplicate: true });
+    expect(recovered.appendAsLeader(producerBatch(7, 0, 12, 1, 600), 0)).toMatchObject({ firstOffset: pair.firstOffset, duplicate: true });
+    expect(recovered.appendAsLeader(producerBatch(7, 0, 10), 0)).toMatchObject({ firstOffset: originals[5]!.firstOffset, duplicate: true });
+  });
+
+  it('rebuilds the state at startup from the latest snapshot, reading nothing below it', async () => {
+    const log = openLog();
+    const early = log.appendAsLeader(producerBatch(7, 0, 0), 0);
+    appendMany(log, 200, 2);
+    log.appendAsLeader(producerBatch(8, 0, 0), 0); // replayed from the active segment
+    await log.backgroundFlushesDone();
+    const recoveryPoint = log.recoveryPoint;
+    crash(log);
+    const latestSnapshot = snapshotOffsets().at(-1)!;
+    expect(latestSnapshot).toBe(Number(segmentFiles('.log').at(-1)!.slice(0, 20)));
+    // Every segment below the snapshot is wiped: reading any of it would fail.
+    const wiped = segmentFiles('.log').filter((f) => Number(f.slice(0, 20)) < latestSnapshot);
+    expect(wiped.length).toBeGreaterThan(20);
+    for (const f of wiped) fs.writeFileSync(path.join(dir, f), Buffer.alloc(fs.statSync(path.join(dir, f)).size));
+
+    const realReadSync = fs.readSync;
+    let bytesRead = 0;
+    const readSync = jest.spyOn(fs, 'readSync').mockImplementation(((...args: [number, NodeJS.ArrayBufferView, number, number, number]) => {
+      const n = realReadSync(...args);
+      bytesRead += n;
+      return n;
+    }) as typeof fs.readSync);
+    let recovered: Log;
+    try {
+      recovered = openLog(SMALL_SEGMENTS, { recoveryPoint, hadCleanShutdown: false });
+    } finally {
+      readSync.mockRestore();
+    }
+    expect(bytesRead).toBeLessThan(3 * SMALL_SEGMENTS.segmentBytes);
+    expect(recovered.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: early.firstOffset, duplicate: true });
+    expect(recovered.appendAsLeader(producerBatch(8, 0, 0), 0)).toMatchObject({ duplicate: true });
+  });
+
+  it('ignores a corrupt snapshot and rebuilds from an older one', () => {
+    const log = openLog();
+    const originals = appendProducerBatches(log, 8);
+    const end = log.logEndOffset;
+    log.close();
+    open = [];
+    const newest = path.join(dir, segmentFileName(end, '.snapshot'));
+    const bytes = fs.readFileSync(newest);
+    bytes[bytes.length - 1]! ^= 0x01;
+    fs.writeFileSync(newest, bytes);
+
+    const reopened = openLog(SMALL_SEGMENTS, { hadCleanShutdown: true });
+    expect(fs.existsSync(newest)).toBe(false);
+    for (let i = 3; i < 8; i++) {
+      expect(reopened.appendAsLeader(producerBatch(7, 0, i * 2), 0)).toMatchObject({ firstOffset: originals[i]!.firstOffset, duplicate: true });
+    }
+  });
+
+  it('rolls the producer state back when the log is truncated', () => {
+    const log = openLog();
+    const originals = appendProducerBatches(log, 10);
+    const cut = originals[7]!.firstOffset;
+    expect(snapshotOffsets().some((o) => o > cut)).toBe(true);
+    log.truncateTo(cut);
+    expect(snapshotOffsets().every((o) => o <= cut)).toBe(true);
+    expect(log.appendAsLeader(producerBatch(7, 0, 12), 0)).toMatchObject({ firstOffset: originals[6]!.firstOffset, duplicate: true });
+    expect(errorOf(() => log.appendAsLeader(producerBatch(7, 0, 16), 0)).details).toMatchObject({ expectedSequence: 14 });
+    expect(log.appendAsLeader(producerBatch(7, 0, 14), 0)).toMatchObject({ firstOffset: cut, duplicate: false });
+
+    // Back into the first segment, below every snapshot: the state is replayed from the log start.
+    log.truncateTo(originals[1]!.firstOffset);
+    expect(log.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: 0, duplicate: true });
+    expect(log.appendAsLeader(producerBatch(7, 0, 2), 0)).toMatchObject({ firstOffset: originals[1]!.firstOffset, duplicate: false });
+
+    log.truncateFullyAndStartAt(500);
+    expect(snapshotOffsets()).toEqual([]);
+    expect(log.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: 500, duplicate: false });
+  });
+
+  it('keeps few snapshots, and none below the log start', async () => {
+    const log = openLog({ ...SMALL_SEGMENTS, retentionMs: 60_000 });
+    const original = log.appendAsLeader(producerBatch(7, 0, 0), 0);
+    appendMany(log, 30, 2, 'old', 0, T0);
+    await log.backgroundFlushesDone();
+    expect(snapshotOffsets().length).toBeLessThanOrEqual(3);
+    appendMany(log, 30, 2, 'new', 0, T0 + 120_000);
+    expect(log.deleteOldSegments(T0 + 120_001)).toBeGreaterThan(0);
+    expect(snapshotOffsets().every((o) => o >= log.logStartOffset)).toBe(true);
+    // The producer's batches went with their segments, not the producer (KIP-360): its retry is still answered.
+    expect(log.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: original.firstOffset, duplicate: true });
+    const reopened = reopen(log, { ...SMALL_SEGMENTS, retentionMs: 60_000 }, false);
+    expect(reopened.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: original.firstOffset, duplicate: true });
+  });
+
+  it('forgets producers idle for producer.id.expiration.ms when it snapshots', () => {
+    const log = openLog({ ...SMALL_SEGMENTS, producerIdExpirationMs: 60_000 });
+    const start = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(start);
+    try {
+      const original = log.appendAsLeader(producerBatch(7, 0, 0), 0);
+      const rollAt = (now: number) => {
+        clock.mockReturnValue(now);
+        const segments = log.numberOfSegments;
+        log.appendAsLeader(batch(['x'.repeat(950)]), 0);
+        expect(log.numberOfSegments).toBe(segments + 1);
+      };
+      rollAt(start + 59_999);
+      expect(log.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: original.firstOffset, duplicate: true });
+      rollAt(start + 60_000);
+      expect(log.appendAsLeader(producerBatch(7, 0, 0), 0)).toMatchObject({ firstOffset: log.logEndOffset - 2, duplicate: false });
+    } finally {
+      clock.mockRestore();
     }
   });
 });

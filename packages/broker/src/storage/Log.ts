@@ -5,6 +5,8 @@ import { deletesOldSegments, type LogConfig } from './LogConfig';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache';
 import { LOG_FILE_SUFFIX, LogSegment, type LocatedBatch } from './LogSegment';
 import { PartitionMetadataFile } from './PartitionMetadataFile';
+import { flushProducerSnapshotInBackground } from './ProducerSnapshotFile';
+import { ProducerStateManager } from './ProducerStateManager';
 
 /** The part of a pino logger storage uses. */
 export interface StorageLogger {
@@ -33,10 +35,12 @@ export interface LogOpenOptions {
 export interface LeaderAppendResult {
   firstOffset: number;
   lastOffset: number;
-  /** The broker's clock at the append. Batch timestamps stay the producer's (Kafka's CreateTime). */
+  /** The broker's clock at the append (of the originals, for a duplicate). Batch timestamps stay the producer's (Kafka's CreateTime). */
   logAppendTime: number;
   batchCount: number;
   recordCount: number;
+  /** The batches were retries of an idempotent producer's batches already in the log: nothing was written, the offsets are the originals'. */
+  duplicate: boolean;
 }
 
 export interface ReadResult {
@@ -77,6 +81,7 @@ export class Log {
     public config: LogConfig,
     segments: LogSegment[],
     private readonly epochCache: LeaderEpochFileCache,
+    private readonly producerState: ProducerStateManager,
     private readonly logger: StorageLogger,
     private readonly onRecoveryPointLowered: () => void,
   ) {
@@ -101,7 +106,8 @@ export class Log {
     const segments = baseOffsets.map((base) => LogSegment.open(dir, base, config.indexIntervalBytes, logger));
     if (segments.length === 0) segments.push(LogSegment.create(dir, Math.max(opts.logStartOffset ?? 0, 0), config.indexIntervalBytes, logger));
     const epochCache = LeaderEpochFileCache.load(dir, logger);
-    const log = new Log(dir, topic, partition, config, segments, epochCache, logger, opts.onRecoveryPointLowered ?? (() => {}));
+    const producerState = ProducerStateManager.open(dir, logger);
+    const log = new Log(dir, topic, partition, config, segments, epochCache, producerState, logger, opts.onRecoveryPointLowered ?? (() => {}));
     log.load(opts);
     return log;
   }
@@ -141,6 +147,7 @@ export class Log {
     this.startOffset = Math.min(Math.max(opts.logStartOffset ?? 0, this.segments[0]!.baseOffset), this.nextOffset);
     this.epochCache.truncateFromEnd(this.nextOffset);
     this.epochCache.truncateFromStart(this.startOffset);
+    this.rebuildProducerState();
   }
 
   private recover(recoveryPoint: number): void {
@@ -243,9 +250,11 @@ export class Log {
   // Appends
 
   /**
-   * Leader append. Validates every batch (CRC, v2, records well-formed, count, max.message.bytes) before
-   * writing anything, then gives the batches their offsets from the log end and the leader epoch, in
-   * place in `batches` (both fields are outside the CRC), and appends them.
+   * Leader append. Validates every batch (CRC, v2, records well-formed, count, max.message.bytes, and
+   * idempotent producers' epochs and sequences) before writing anything, then gives the batches their
+   * offsets from the log end and the leader epoch, in place in `batches` (both fields are outside the
+   * CRC), and appends them. Retries of batches already in the log are not appended again: the answer
+   * carries the originals' offsets and `duplicate`.
    */
   appendAsLeader(batches: Buffer, leaderEpoch: number): LeaderAppendResult {
     this.ensureOpen();
@@ -260,9 +269,15 @@ export class Log {
       });
     }
     const located = this.validate(batches, true);
+    let recordCount = 0;
+    for (const batch of located) recordCount += batch.recordCount;
+    const duplicate = this.producerState.checkLeaderAppend(located);
+    if (duplicate !== undefined) {
+      const { firstOffset, lastOffset, timestamp } = duplicate;
+      return { firstOffset, lastOffset, logAppendTime: timestamp, batchCount: located.length, recordCount, duplicate: true };
+    }
     const firstOffset = this.nextOffset;
     let offset = firstOffset;
-    let recordCount = 0;
     for (const batch of located) {
       setBaseOffset(batches, batch.position, offset);
       setPartitionLeaderEpoch(batches, batch.position, leaderEpoch);
@@ -270,19 +285,19 @@ export class Log {
       batch.lastOffset = offset + batch.lastOffsetDelta;
       batch.partitionLeaderEpoch = leaderEpoch;
       offset = batch.lastOffset + 1;
-      recordCount += batch.recordCount;
     }
     this.epochCache.assign(leaderEpoch, firstOffset);
     const now = Date.now();
     this.append(batches, located, now);
-    return { firstOffset, lastOffset: offset - 1, logAppendTime: now, batchCount: located.length, recordCount };
+    return { firstOffset, lastOffset: offset - 1, logAppendTime: now, batchCount: located.length, recordCount, duplicate: false };
   }
 
   /**
    * Follower append: the batches carry the leader's offsets, which must continue this log exactly; the
    * leader-epoch cache follows the batches' epochs. Each batch's header, CRC and record count are checked;
-   * not max.message.bytes nor the records one by one: the leader did that when it accepted the batch (a
-   * follower must not get stuck on a batch its leader took), and the CRC covers the bytes since.
+   * not max.message.bytes, the records one by one nor producer sequences: the leader did that when it
+   * accepted the batch (a follower must not get stuck on a batch its leader took), and the CRC covers the
+   * bytes since. The producer state follows the batches, so this replica dedupes retries once it leads.
    */
   appendAsFollower(batches: Buffer): { firstOffset: number; lastOffset: number } {
     this.ensureOpen();
@@ -336,30 +351,38 @@ export class Log {
     for (let i = 0; i < located.length; i++) {
       const batch = located[i]!;
       if (this.activeSegment.shouldRoll(batch, pendingBytes, this.config, now)) {
-        if (i > from) {
-          this.activeSegment.append(batches, located, from, i);
-          this.nextOffset = batch.baseOffset; // written: should a later write fail, the log stays consistent
-        }
+        if (i > from) this.appendToActiveSegment(batches, located, from, i, now);
         this.roll(batch.baseOffset);
         from = i;
         pendingBytes = 0;
       }
       pendingBytes += batch.sizeInBytes;
     }
-    this.activeSegment.append(batches, located, from, located.length);
-    this.nextOffset = located[located.length - 1]!.lastOffset + 1;
+    this.appendToActiveSegment(batches, located, from, located.length, now);
     if (this.config.flushMessages > 0 && this.nextOffset - this.flushedOffset >= this.config.flushMessages) this.flush();
   }
 
   /**
-   * Starts a new active segment at `baseOffset`. The old one is fsynced in the background and the
-   * recovery point follows, so the unflushed tail stays about one segment long.
+   * Writes batches [from, to) to the active segment and applies them to the producer state, so the
+   * snapshot of a roll between two writes holds exactly what was written before it.
+   */
+  private appendToActiveSegment(batches: Buffer, located: LocatedBatch[], from: number, to: number, now: number): void {
+    this.activeSegment.append(batches, located, from, to);
+    this.nextOffset = located[to - 1]!.lastOffset + 1; // written: should a later write fail, the log stays consistent
+    for (let i = from; i < to; i++) this.producerState.update(located[i]!, now);
+  }
+
+  /**
+   * Starts a new active segment at `baseOffset`, with a producer snapshot there. The old segment and the
+   * snapshot are fsynced in the background and the recovery point follows, so the unflushed tail stays
+   * about one segment long.
    */
   private roll(baseOffset: number): void {
     this.activeSegment.onBecomeInactive();
     this.segments.push(LogSegment.create(this.dir, baseOffset, this.config.indexIntervalBytes, this.logger));
+    const snapshot = this.takeProducerSnapshot(baseOffset, false);
     this.logger.debug({ topic: this.topic, partition: this.partition, baseOffset }, 'rolled a new segment');
-    this.flushInBackground(baseOffset);
+    this.flushInBackground(baseOffset, snapshot);
   }
 
   // -------------------------------------------------------------------------------------------------
@@ -429,6 +452,10 @@ export class Log {
     this.nextOffset = this.activeSegment.nextOffset;
     this.startOffset = Math.min(this.startOffset, this.nextOffset);
     this.epochCache.truncateFromEnd(this.nextOffset);
+    // As Kafka: a log without producer state gains none by going back (only expired producers would
+    // return), and reloading it could mean replaying the whole log.
+    if (this.producerState.isEmpty) this.producerState.deleteSnapshotsAbove(this.nextOffset);
+    else this.rebuildProducerState();
     this.logger.info({ topic: this.topic, partition: this.partition, offset, removedFromActiveSegment: removed }, 'truncated log');
     if (this.nextOffset < this.flushedOffset) {
       this.flushedOffset = this.nextOffset;
@@ -446,6 +473,7 @@ export class Log {
     const lowered = offset < this.flushedOffset;
     this.nextOffset = this.startOffset = this.flushedOffset = offset;
     this.epochCache.clear();
+    this.producerState.truncateFully();
     this.logger.info({ topic: this.topic, partition: this.partition, offset }, 'truncated log fully');
     if (lowered) this.onRecoveryPointLowered();
   }
@@ -487,6 +515,7 @@ export class Log {
     this.startOffset = Math.max(this.startOffset, this.segments[0]!.baseOffset);
     this.flushedOffset = Math.max(this.flushedOffset, this.startOffset);
     this.epochCache.truncateFromStart(this.startOffset);
+    this.producerState.deleteSnapshotsBelow(this.startOffset);
     this.logger.info(
       { topic: this.topic, partition: this.partition, segments: doomed.map((s) => s.baseOffset), logStartOffset: this.startOffset, reason },
       'deleted old segments',
@@ -507,6 +536,46 @@ export class Log {
   }
 
   // -------------------------------------------------------------------------------------------------
+  // Producer state
+
+  /**
+   * Brings the producer state to the log end: the latest sound snapshot at or below it, then the headers
+   * of the batches after it (records are not read), so the cost follows the batches since that snapshot.
+   * Replayed batches count as appended now: the log keeps no append times, and expiring a producer early
+   * would let its retries through.
+   */
+  private rebuildProducerState(): void {
+    const now = Date.now();
+    const from = this.producerState.truncateAndReload(this.segments[0]!.baseOffset, this.nextOffset);
+    this.producerState.removeExpiredProducers(now, this.config.producerIdExpirationMs);
+    for (let i = Math.max(this.segmentIndexFor(from), 0); i < this.segments.length; i++) {
+      this.segments[i]!.forEachBatchHeaderFrom(from, (header) => this.producerState.update(header, now));
+    }
+  }
+
+  /**
+   * Snapshots the producer state at `offset`, the log end, forgetting expired producers first, then
+   * deletes the snapshots older than recovery can need. Answers the new file, undefined when it existed.
+   */
+  private takeProducerSnapshot(offset: number, sync: boolean): string | undefined {
+    this.producerState.removeExpiredProducers(Date.now(), this.config.producerIdExpirationMs);
+    const file = this.producerState.takeSnapshot(offset, sync);
+    this.producerState.deleteSnapshotsBelow(this.minSnapshotOffsetToRetain());
+    return file;
+  }
+
+  /**
+   * Kafka's minSnapshotsOffsetToRetain: a crash cuts the log back no further than its recovery point, and
+   * a follower usually truncates within the last segments, so the snapshots from the segment holding the
+   * recovery point and from the one before the active segment on are enough.
+   */
+  private minSnapshotOffsetToRetain(): number {
+    const beforeActive = this.segments[Math.max(this.segments.length - 2, 0)]!.baseOffset;
+    const holdingRecoveryPoint = this.segments[Math.max(this.segmentIndexFor(this.flushedOffset), 0)]!.baseOffset;
+    return Math.min(beforeActive, holdingRecoveryPoint);
+  }
+
+  // -------------------------------------------------------------------------------------------------
   // Durability and lifetime
 
   /** fsyncs every segment with data at or above the recovery point, then moves the recovery point to the log end. */
@@ -517,15 +586,22 @@ export class Log {
     this.lastFlushMs = Date.now();
   }
 
-  /** fsyncs the segments below `upTo` that hold unflushed data, off the event loop, one flush after another. */
-  private flushInBackground(upTo: number): void {
+  /**
+   * fsyncs the segments below `upTo` that hold unflushed data and the producer snapshot at `upTo`, off the
+   * event loop, one flush after another. The recovery point moves, and the snapshots below it can go.
+   */
+  private flushInBackground(upTo: number, producerSnapshot: string | undefined): void {
     const from = Math.max(this.segmentIndexFor(this.flushedOffset), 0);
     const segments = this.segments.filter((s, i) => i >= from && s.baseOffset < upTo);
     const truncations = this.truncations;
     this.backgroundFlushes = this.backgroundFlushes
       .then(async () => {
         for (const segment of segments) await segment.flushInBackground();
-        if (!this.closed && truncations === this.truncations) this.flushedOffset = Math.max(this.flushedOffset, upTo);
+        if (producerSnapshot !== undefined) await flushProducerSnapshotInBackground(producerSnapshot);
+        if (!this.closed && truncations === this.truncations) {
+          this.flushedOffset = Math.max(this.flushedOffset, upTo);
+          this.producerState.deleteSnapshotsBelow(this.minSnapshotOffsetToRetain());
+        }
       })
       .catch((err: unknown) => {
         if (!this.closed) this.logger.error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'background flush failed');
@@ -537,8 +613,14 @@ export class Log {
     return this.backgroundFlushes;
   }
 
+  /** Closes the segments, after a producer snapshot at the log end (as Kafka's), so a restart replays nothing. */
   close(): void {
     if (this.closed) return;
+    try {
+      this.takeProducerSnapshot(this.nextOffset, true);
+    } catch (err) {
+      this.logger.error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'could not snapshot the producer state at close');
+    }
     this.closed = true;
     for (const segment of this.segments) segment.close();
   }

@@ -13,6 +13,7 @@ describe('LogConfig', () => {
       flushMs: 0,
       cleanupPolicy: 'delete',
       maxMessageBytes: 8 * 1024 * 1024,
+      producerIdExpirationMs: 86_400_000,
     });
   });
 
@@ -29,6 +30,7 @@ describe('LogConfig', () => {
         'max.message.bytes': '1000000',
         'cleanup.policy': 'delete,compact',
         'min.insync.replicas': '2',
+        'producer.id.expiration.ms': '1000',
       },
       DEFAULT_LOG_CONFIG,
     );
@@ -42,6 +44,7 @@ describe('LogConfig', () => {
       flushMs: 1000,
       cleanupPolicy: 'compact,delete',
       maxMessageBytes: 1000000,
+      producerIdExpirationMs: 86_400_000,
     });
     expect(parseLogConfig({ 'cleanup.policy': 'compact' }, DEFAULT_LOG_CONFIG).cleanupPolicy).toBe('compact');
     expect(parseLogConfig({}, { ...DEFAULT_LOG_CONFIG, retentionMs: 5 }).retentionMs).toBe(5);

@@ -22,6 +22,11 @@ export interface LogConfig {
   cleanupPolicy: CleanupPolicy;
   /** max.message.bytes: the largest record batch a producer may append. */
   maxMessageBytes: number;
+  /**
+   * producer.id.expiration.ms: an idempotent producer idle this long is forgotten when the log next
+   * snapshots its producer state. A broker config in Kafka, so topics cannot override it.
+   */
+  producerIdExpirationMs: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -41,6 +46,7 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMs: 0,
   cleanupPolicy: 'delete',
   maxMessageBytes: 8 * 1024 * 1024,
+  producerIdExpirationMs: DAY_MS,
 });
 
 type NumericField = Exclude<keyof LogConfig, 'cleanupPolicy'>;

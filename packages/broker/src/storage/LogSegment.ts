@@ -232,6 +232,15 @@ export class LogSegment {
     return found;
   }
 
+  /** Visits the headers of the batches that start at or after `startOffset`, in order, without reading their records. */
+  forEachBatchHeaderFrom(startOffset: number, visit: (header: BatchHeader) => void): void {
+    this.ensureIndexes();
+    this.scanHeaders(this.offsetIndex.lookup(startOffset).position, (header) => {
+      if (header.baseOffset >= startOffset) visit(header);
+      return true;
+    });
+  }
+
   /** The batch holding `offset` (the first whose lastOffset >= offset) and where it starts. */
   private translateOffset(offset: number): { header: BatchHeader; position: number } | undefined {
     this.ensureIndexes();
