@@ -13,21 +13,6 @@ function partitions(controller: QuorumController, topic: string): PartitionRecor
   return controller.log.topicByName('default', topic)!.partitions;
 }
 
-/** Grows every partition's ISR to all its replicas, as leaders do once followers catch up. */
-function fullIsr(controller: QuorumController, epochs: Map<number, number>, topic: string): void {
-  for (const p of partitions(controller, topic)) {
-    controller.alterPartition({
-      brokerId: p.leader,
-      brokerEpoch: epochs.get(p.leader)!,
-      topicId: p.topicId,
-      partition: p.partition,
-      leaderEpoch: p.leaderEpoch,
-      partitionEpoch: p.partitionEpoch,
-      isr: p.replicas,
-    });
-  }
-}
-
 function expectCode(fn: () => unknown, code: string): void {
   let thrown: unknown;
   try {
@@ -77,7 +62,6 @@ describe('broker registration and heartbeats', () => {
   it('replaces an old incarnation at once: fenced first (leadership moves), then registered fenced', async () => {
     const { controller, log, epochs } = await threeBrokers();
     controller.replication.createTopic({ name: 't', partitions: 3, replicationFactor: 3 });
-    fullIsr(controller, epochs, 't');
     const led = partitions(controller, 't').filter((p) => p.leader === 2);
     expect(led.length).toBe(1);
     const { brokerEpoch } = controller.registerBroker({ brokerId: 2, cluster: 'default', host: 'localhost', port: 9002, incarnationId: 'new', rack: null });
@@ -472,9 +456,8 @@ describe('liveness', () => {
   });
 
   it('unregisters a broker: fenced first, then removed', async () => {
-    const { controller, log, epochs } = await threeBrokers();
+    const { controller, log } = await threeBrokers();
     controller.replication.createTopic({ name: 't', partitions: 3 });
-    fullIsr(controller, epochs, 't');
     controller.clusters.unregisterBroker(3);
     expect(log.broker(3)).toBeUndefined();
     for (const p of partitions(controller, 't')) expect([p.leader, ...p.isr]).not.toContain(3);
