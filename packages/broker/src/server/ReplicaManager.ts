@@ -116,10 +116,15 @@ export class ReplicaManager {
   leaderPartition(topic: string, partition: number): Partition {
     const p = this.getPartition(topic, partition);
     if (p?.isLeader) return p;
+    throw this.notLeader(topic, partition);
+  }
+
+  private notLeader(topic: string, partition: number): BrookError {
     const state = this.metadata.topic(topic)?.partitions[partition];
     const leader = state ? this.metadata.broker(state.leader) : undefined;
-    if (p) throw p.notLeaderError(leader);
-    throw new BrookError('NOT_LEADER', `broker ${this.options.brokerId} does not host ${topic}-${partition}`, {
+    const local = this.getPartition(topic, partition);
+    if (local) return local.notLeaderError(leader);
+    return new BrookError('NOT_LEADER', `broker ${this.options.brokerId} does not host ${topic}-${partition}`, {
       topic,
       partition,
       leader: state?.leader ?? -1,
@@ -184,7 +189,7 @@ export class ReplicaManager {
     const local = this.getPartition(p.topic, p.partition);
     const base = { topic: p.topic, partition: p.partition };
     try {
-      if (!local?.isLeader) throw this.leaderPartitionError(p.topic, p.partition);
+      if (!local?.isLeader) throw this.notLeader(p.topic, p.partition);
       const records = read(local);
       return { ...base, error: null, records, highWatermark: local.highWatermark, logStartOffset: local.log.logStartOffset, logEndOffset: local.log.logEndOffset };
     } catch (err) {
@@ -197,15 +202,6 @@ export class ReplicaManager {
         logStartOffset: local?.log.logStartOffset ?? -1,
         logEndOffset: local?.log.logEndOffset ?? -1,
       };
-    }
-  }
-
-  private leaderPartitionError(topic: string, partition: number): BrookError {
-    try {
-      this.leaderPartition(topic, partition);
-      return new BrookError('NOT_LEADER', `not the leader of ${topic}-${partition}`);
-    } catch (err) {
-      return err as BrookError;
     }
   }
 
