@@ -6,6 +6,7 @@
  * The answer is JSON: ProduceFrameResponse.
  */
 import { BrookError } from '../errors';
+import { FrameReader } from './FrameReader';
 
 export const PRODUCE_FRAME_CONTENT_TYPE = 'application/vnd.brook.produce';
 
@@ -58,33 +59,16 @@ export function encodeProduceFrame(entries: PartitionBatches[]): Buffer {
 /** Decodes a frame; the batches are views into `frame`, not copies. */
 export function decodeProduceFrame(frame: Buffer): PartitionBatches[] {
   const out: PartitionBatches[] = [];
-  let pos = 0;
-  const need = (n: number) => {
-    if (pos + n > frame.length) throw new BrookError('CORRUPT_RECORD', 'produce frame is truncated');
-  };
-  need(2);
-  const topicCount = frame.readInt16BE(pos);
-  pos += 2;
+  const r = new FrameReader(frame, 'produce frame');
+  const topicCount = r.int16();
   for (let t = 0; t < topicCount; t++) {
-    need(2);
-    const nameLength = frame.readInt16BE(pos);
-    pos += 2;
-    need(nameLength + 4);
-    const topic = frame.toString('utf8', pos, pos + nameLength);
-    pos += nameLength;
-    const partitionCount = frame.readInt32BE(pos);
-    pos += 4;
+    const topic = r.string(r.int16());
+    const partitionCount = r.int32();
     for (let p = 0; p < partitionCount; p++) {
-      need(8);
-      const partition = frame.readInt32BE(pos);
-      const length = frame.readInt32BE(pos + 4);
-      pos += 8;
-      if (length < 0) throw new BrookError('CORRUPT_RECORD', 'negative batch length in produce frame');
-      need(length);
-      out.push({ topic, partition, batches: frame.subarray(pos, pos + length) });
-      pos += length;
+      const partition = r.int32();
+      out.push({ topic, partition, batches: r.bytes(r.int32()) });
     }
   }
-  if (pos !== frame.length) throw new BrookError('CORRUPT_RECORD', 'trailing bytes after the produce frame');
+  if (!r.done) throw new BrookError('CORRUPT_RECORD', 'trailing bytes after the produce frame');
   return out;
 }

@@ -4,8 +4,8 @@
  * them, with no re-encoding.
  */
 import { z } from 'zod';
-import { BrookError } from '../errors';
 import { topicName } from './broker';
+import { FrameReader } from './FrameReader';
 
 export const REPLICA_FETCH_CONTENT_TYPE = 'application/vnd.brook.fetch';
 
@@ -99,35 +99,18 @@ export function encodeReplicaFetchResponse(results: ReplicaFetchPartitionResult[
 
 /** Decodes a fetch answer; the records are views into `buf`. */
 export function decodeReplicaFetchResponse(buf: Buffer): ReplicaFetchPartitionResult[] {
-  let pos = 0;
-  const need = (n: number) => {
-    if (pos + n > buf.length) throw new BrookError('CORRUPT_RECORD', 'replica fetch answer is truncated');
-  };
-  need(4);
-  const count = buf.readInt32BE(pos);
-  pos += 4;
+  const r = new FrameReader(buf, 'replica fetch answer');
+  const count = r.int32();
   const out: ReplicaFetchPartitionResult[] = [];
   for (let i = 0; i < count; i++) {
-    need(2);
-    const topicLength = buf.readInt16BE(pos);
-    pos += 2;
-    need(topicLength + 8);
-    const topic = buf.toString('utf8', pos, pos + topicLength);
-    pos += topicLength;
-    const partition = buf.readInt32BE(pos);
-    const errorLength = buf.readInt32BE(pos + 4);
-    pos += 8;
-    need(errorLength + 28);
-    const error = errorLength > 0 ? (JSON.parse(buf.toString('utf8', pos, pos + errorLength)) as { code: string; message: string }) : null;
-    pos += errorLength;
-    const highWatermark = buf.readDoubleBE(pos);
-    const logStartOffset = buf.readDoubleBE(pos + 8);
-    const logEndOffset = buf.readDoubleBE(pos + 16);
-    const recordsLength = buf.readInt32BE(pos + 24);
-    pos += 28;
-    need(recordsLength);
-    out.push({ topic, partition, error, highWatermark, logStartOffset, logEndOffset, records: buf.subarray(pos, pos + recordsLength) });
-    pos += recordsLength;
+    const topic = r.string(r.int16());
+    const partition = r.int32();
+    const errorLength = r.int32();
+    const error = errorLength > 0 ? (JSON.parse(r.string(errorLength)) as { code: string; message: string }) : null;
+    const highWatermark = r.double();
+    const logStartOffset = r.double();
+    const logEndOffset = r.double();
+    out.push({ topic, partition, error, highWatermark, logStartOffset, logEndOffset, records: r.bytes(r.int32()) });
   }
   return out;
 }
