@@ -52,6 +52,7 @@ export class Partition {
     private readonly now: () => number = Date.now,
   ) {
     this.highWatermarkOffset = Math.min(initialHighWatermark, log.logEndOffset);
+    log.updateHighWatermark(this.highWatermarkOffset);
   }
 
   get isLeader(): boolean {
@@ -198,12 +199,12 @@ export class Partition {
   /** Follower side: the high watermark the leader reported, never beyond the local log end. */
   updateFollowerHighWatermark(leaderHighWatermark: number): void {
     if (this.isLeader) return;
-    this.highWatermarkOffset = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    this.setHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
   }
 
   /** Follower side: after truncation the high watermark cannot stay above the log end. */
   onTruncated(): void {
-    this.highWatermarkOffset = Math.min(this.highWatermarkOffset, this.log.logEndOffset);
+    this.setHighWatermark(Math.min(this.highWatermarkOffset, this.log.logEndOffset));
   }
 
   /** Resolves once readers may find records at or after `offset`, or after `maxWaitMs`. */
@@ -290,10 +291,15 @@ export class Partition {
       if (id !== this.localBrokerId) hw = Math.min(hw, this.followers.get(id)?.logEndOffset ?? 0);
     }
     if (hw > this.highWatermarkOffset) {
-      this.highWatermarkOffset = hw;
+      this.setHighWatermark(hw);
       for (const w of [...this.dataWaiters]) w();
     }
     this.completePendingAcks();
+  }
+
+  private setHighWatermark(offset: number): void {
+    this.highWatermarkOffset = offset;
+    this.log.updateHighWatermark(offset);
   }
 
   private completePendingAcks(): void {

@@ -503,6 +503,20 @@ describe('Log truncation and retention', () => {
     expect(reopened.logStartOffset).toBe(80);
   });
 
+  it('never deletes past the high watermark: retention waits for records to be committed', () => {
+    const log = openLog({ ...SMALL_SEGMENTS, retentionMs: 60_000 });
+    appendMany(log, 20, 2, 'old', 0, T0);
+    expect(log.numberOfSegments).toBeGreaterThan(2);
+    log.updateHighWatermark(0);
+    expect(log.deleteOldSegments(T0 + 10 * 60_000)).toBe(0);
+    expect(log.logStartOffset).toBe(0);
+    // With the high watermark inside the third segment, only the two segments below it may go.
+    const third = Number(segmentFiles('.log')[2]!.slice(0, 20));
+    log.updateHighWatermark(third + 1);
+    expect(log.deleteOldSegments(T0 + 10 * 60_000)).toBe(2);
+    expect(log.logStartOffset).toBe(third);
+  });
+
   it('deletes the oldest segments while the log is larger than retention.bytes', () => {
     const log = openLog({ ...SMALL_SEGMENTS, retentionMs: -1, retentionBytes: 2000 });
     appendMany(log, 40, 2);

@@ -65,6 +65,7 @@ export class Log {
   private segments: LogSegment[];
   private nextOffset: number;
   private startOffset: number;
+  private highWatermark = Number.POSITIVE_INFINITY;
   private flushedOffset: number;
   private lastFlushMs = Date.now();
   /** Bumped by every truncation, so a background flush that started before one does not move the recovery point. */
@@ -483,6 +484,14 @@ export class Log {
    * timestamp is older than retention.ms, then while the log is larger than retention.bytes. When every
    * segment goes, a new empty active segment takes over at the log end first. Answers how many went.
    */
+  /**
+   * The partition's high watermark, kept here so retention never deletes records consumers have not been
+   * allowed to see yet (nor ones a failover might still need). Unlimited for a log no partition manages.
+   */
+  updateHighWatermark(offset: number): void {
+    this.highWatermark = offset;
+  }
+
   deleteOldSegments(now: number = Date.now()): number {
     this.ensureOpen();
     if (!deletesOldSegments(this.config)) return 0;
@@ -505,7 +514,8 @@ export class Log {
     while (count < this.segments.length) {
       const segment = this.segments[count]!;
       const isEmptyActive = count === this.segments.length - 1 && segment.size === 0;
-      if (isEmptyActive || !shouldDelete(segment)) break;
+      const endOffset = this.segments[count + 1]?.baseOffset ?? this.nextOffset;
+      if (isEmptyActive || endOffset > this.highWatermark || !shouldDelete(segment)) break;
       count++;
     }
     if (count === 0) return 0;
