@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import axios, { type AxiosInstance } from 'axios';
+import { Brook, brokerPidsFromFiles, signal as sendSignal } from './faultkit';
 import { freePorts } from './ports';
 import { waitFor } from './waitFor';
 
@@ -16,6 +17,8 @@ export interface BrokerInfo {
   port: number;
   state: string;
   pid?: number;
+  process?: string;
+  restarts?: number;
 }
 
 export interface TestClusterOptions {
@@ -35,6 +38,11 @@ export class TestCluster {
   controller: ChildProcess | undefined;
   readonly http: AxiosInstance;
   private output = '';
+  private brookClient: Brook | undefined;
+  /** Broker pids this test SIGSTOPped and has not SIGCONTed yet (resumed before the cluster stops). */
+  readonly stoppedPids = new Set<number>();
+  /** When the current controller process was spawned. */
+  controllerStartedAt = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -83,7 +91,70 @@ export class TestCluster {
     child.stdout!.on('data', (d) => (this.output += d));
     child.stderr!.on('data', (d) => (this.output += d));
     this.controller = child;
+    this.controllerStartedAt = Date.now();
     await this.waitForActiveBrokers(n);
+    // A restarted controller shows the brokers it knew as active at once (that state is in its log) and
+    // adopts still-running broker processes by pid file: wait until its launcher runs (or has adopted)
+    // every broker, so callers see pids of live processes.
+    await waitFor(
+      async () => {
+        const procs = await this.brokerProcesses();
+        return procs.length >= n && procs.every((b) => b.process === 'running' && (b.pid ?? 0) > 0) && procs;
+      },
+      { timeoutMs: 30_000, what: `the launcher to run ${n} brokers` },
+    );
+    await this.waitForActiveBrokers(n);
+  }
+
+  /** The fault kit's client for this cluster (controller URL, data directory, broker ports). */
+  get brook(): Brook {
+    this.brookClient ??= new Brook({ controllerUrl: this.controllerUrl, dataDir: this.dataDir, brokerPorts: this.brokerPorts });
+    return this.brookClient;
+  }
+
+  /** The pid of broker `id`'s process, from the launcher. */
+  async brokerPid(id: number): Promise<number> {
+    const b = (await this.brokerProcesses()).find((x) => x.id === id);
+    if (!b?.pid) throw new Error(`broker ${id} has no process: ${JSON.stringify(b)}`);
+    return b.pid;
+  }
+
+  /** Sends `sig` to broker `id` (pid from the launcher); SIGSTOPped pids are remembered and resumed by stop(). */
+  async signalBroker(id: number, sig: NodeJS.Signals): Promise<number> {
+    const pid = await this.brokerPid(id);
+    this.signalPid(pid, sig);
+    return pid;
+  }
+
+  signalPid(pid: number, sig: NodeJS.Signals): void {
+    if (sig === 'SIGSTOP') this.stoppedPids.add(pid);
+    if (sig === 'SIGCONT' || sig === 'SIGKILL') this.stoppedPids.delete(pid);
+    sendSignal(pid, sig);
+  }
+
+  get controllerRunning(): boolean {
+    const c = this.controller;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
+  /** kill -9 the controller (its brokers keep running); resolves when it is gone. */
+  async killController(): Promise<number> {
+    const child = this.controller;
+    if (!child || !this.controllerRunning) throw new Error('the controller is not running');
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    return child.pid!;
+  }
+
+  /** The tail of broker `id`'s log file (its stdout and stderr), for failure reports. */
+  brokerLog(id: number, lines = 80): string {
+    try {
+      const text = fs.readFileSync(path.join(this.dataDir, 'default', 'logs', `broker-${id}.log`), 'utf8');
+      return text.split('\n').slice(-lines).join('\n');
+    } catch {
+      return '';
+    }
   }
 
   /** Waits until `count` brokers are registered and unfenced, and every one answers its health check. */
@@ -140,16 +211,24 @@ export class TestCluster {
 
   /** SIGTERM to the controller, which stops its brokers; resolves when it has exited. */
   async stop(): Promise<void> {
+    // A broker left SIGSTOPped would never act on the SIGTERM the controller sends it.
+    for (const pid of this.stoppedPids) sendSignal(pid, 'SIGCONT');
+    this.stoppedPids.clear();
     const child = this.controller;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exited;
   }
 
-  /** Stops everything and removes the data directory. */
+  /**
+   * Stops everything and removes the data directory. Brokers a killed controller left behind (found by
+   * their pid files, checked against /proc/<pid>/cmdline) are killed by pid.
+   */
   async destroy(): Promise<void> {
     await this.stop();
+    for (const { pid } of brokerPidsFromFiles(this.dataDir)) sendSignal(pid, 'SIGKILL');
+    await this.brookClient?.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 

@@ -87,6 +87,33 @@ describe('Partition as leader', () => {
     cleanup();
   });
 
+  test('a follower at the leader\'s log end stays in the ISR however long it has been quiet', () => {
+    const { partition, proposals, advance, cleanup } = setup();
+    partition.appendAsLeader(batch(1));
+    partition.fetchForFollower(2, 1, 0, 1 << 20);
+    partition.fetchForFollower(3, 1, 0, 1 << 20);
+    advance(60_000); // an idle partition: nobody needed to fetch anything new
+    partition.maybeShrinkIsr(1000);
+    expect(proposals).toEqual([]);
+    partition.appendAsLeader(batch(1)); // now they are behind, and have been quiet for longer than the lag time
+    partition.maybeShrinkIsr(1000);
+    expect(proposals).toEqual([[1]]);
+    cleanup();
+  });
+
+  test('reads between the high watermark and the log end are empty, past the log end out of range', () => {
+    const { partition, cleanup } = setup();
+    partition.appendAsLeader(batch(3));
+    partition.fetchForFollower(2, 1, 0, 1 << 20);
+    partition.fetchForFollower(3, 1, 0, 1 << 20);
+    expect(partition.highWatermark).toBe(1);
+    expect(partition.read(0, 1 << 20).records.length).toBeGreaterThan(0);
+    expect(partition.read(2, 1 << 20).records.length).toBe(0);
+    expect(partition.read(3, 1 << 20).records.length).toBe(0);
+    expect(() => partition.read(4, 1 << 20)).toThrow(expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }));
+    cleanup();
+  });
+
   test('a follower that catches up again is proposed back into the ISR', async () => {
     const { partition, proposals, cleanup } = setup({ isr: [1, 2] });
     partition.appendAsLeader(batch(2));

@@ -143,16 +143,20 @@ export class Partition {
     });
   }
 
-  /** Raw batches for consumers, from `offset` up to the high watermark. */
+  /**
+   * Raw batches for consumers, from `offset` up to the high watermark. An offset between the high
+   * watermark and the log end is valid but not readable yet (a new leader's high watermark can start below
+   * the old one's): it answers empty, as Kafka does. Only an offset past the log end is out of range.
+   */
   read(offset: number, maxBytes: number): { records: Buffer; nextOffset: number } {
     if (!this.isLeader) throw this.notLeaderError();
-    if (offset > this.highWatermarkOffset) {
+    if (offset > this.log.logEndOffset) {
       throw new BrookError('OFFSET_OUT_OF_RANGE', `offset ${offset} is past the end of ${this.topic}-${this.partition}`, {
         earliest: this.log.logStartOffset,
         latest: this.highWatermarkOffset,
       });
     }
-    if (offset === this.highWatermarkOffset) return { records: Buffer.alloc(0), nextOffset: offset };
+    if (offset >= this.highWatermarkOffset) return { records: Buffer.alloc(0), nextOffset: offset };
     return this.log.read(offset, { maxBytes, maxOffset: this.highWatermarkOffset });
   }
 
@@ -188,11 +192,18 @@ export class Partition {
     return this.log.endOffsetForEpoch(requestedEpoch) ?? { epoch: -1, endOffset: -1 };
   }
 
-  /** Followers that have not caught up within `maxLagMs`; the leader then proposes the ISR without them. */
+  /**
+   * Followers that are behind and have not caught up within `maxLagMs` (Kafka's out-of-sync rule); the
+   * leader then proposes the ISR without them. A follower at the leader's log end is never lagging.
+   */
   maybeShrinkIsr(maxLagMs: number): void {
     if (!this.isLeader || this.pendingIsr) return;
     const now = this.now();
-    const lagging = this.isr.filter((id) => id !== this.localBrokerId && now - (this.followers.get(id)?.lastCaughtUpTime ?? 0) > maxLagMs);
+    const leaderEnd = this.log.logEndOffset;
+    const lagging = this.isr.filter((id) => {
+      const f = this.followers.get(id);
+      return id !== this.localBrokerId && (!f || (f.logEndOffset !== leaderEnd && now - f.lastCaughtUpTime > maxLagMs));
+    });
     if (lagging.length > 0) this.propose(this.isr.filter((id) => !lagging.includes(id)));
   }
 
@@ -310,7 +321,7 @@ export class Partition {
       if (this.isr.length >= this.minInsyncReplicas) ack.resolve();
       else {
         ack.reject(
-          new BrookError('NOT_ENOUGH_REPLICAS', `${this.topic}-${this.partition}: appended, but the ISR shrank below min.insync.replicas=${this.minInsyncReplicas}`, {
+          new BrookError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${this.topic}-${this.partition}: appended, but the ISR shrank below min.insync.replicas=${this.minInsyncReplicas}`, {
             topic: this.topic,
             partition: this.partition,
           }),

@@ -48,8 +48,18 @@ export class ReplicaManager {
   }
 
   startup(): void {
-    const lag = this.options.replicaLagTimeMaxMs;
-    this.timers.push(setInterval(() => this.maybeShrinkIsrs(), Math.max(50, Math.floor(lag / 2))));
+    const interval = Math.max(50, Math.floor(this.options.replicaLagTimeMaxMs / 2));
+    let lastCheck = Date.now();
+    this.timers.push(
+      setInterval(() => {
+        const now = Date.now();
+        // A check that runs late means this process itself was paused or starved: its followers could not
+        // fetch from it meanwhile, so their silence says nothing. Look again next round.
+        const late = now - lastCheck > 2 * interval;
+        lastCheck = now;
+        if (!late) this.maybeShrinkIsrs();
+      }, interval),
+    );
     this.timers.push(setInterval(() => this.checkpointHighWatermarks(), this.options.highWatermarkCheckpointIntervalMs ?? 5000));
     for (const t of this.timers) t.unref();
   }
