@@ -15,10 +15,10 @@ export class ReplicaFetcherManager {
 
   /** Follow `partition` from `leaderId` in `leaderEpoch`; a new leader or epoch restarts with truncation. */
   follow(partition: Partition, leaderId: number, leaderEpoch: number): void {
-    const current = this.fetchers.get(leaderId);
-    if (current?.has(partition, leaderEpoch)) return;
+    if (this.fetchers.get(leaderId)?.has(partition, leaderEpoch)) return;
     this.unfollow(partition);
-    let fetcher = current;
+    // Looked up again: unfollow stops a fetcher left with no partitions, which may be this leader's.
+    let fetcher = this.fetchers.get(leaderId);
     if (!fetcher) {
       fetcher = new ReplicaFetcher(leaderId, this.localBrokerId, this.peers, this.logger);
       this.fetchers.set(leaderId, fetcher);
