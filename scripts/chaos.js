@@ -25,10 +25,10 @@
 
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const kit = require('../test/harness/faultkit');
+const { freePorts } = require('./lib/cluster');
 
 const ROOT = path.resolve(__dirname, '..');
 const FAULTS = ['kill-leader', 'kill-follower', 'stop-lag', 'stop-leader'];
@@ -79,19 +79,6 @@ function rng(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-async function freePorts(n) {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 const log = (...a) => console.log(`[chaos ${new Date().toISOString().slice(11, 23)}]`, ...a);
