@@ -2,6 +2,8 @@ import { HttpJsonClient, listen, type ListeningServer, type Logger, type Running
 import { TopicAdmin } from './admin/TopicAdmin';
 import { brokerLogDir, brokerPort, type BrokerConfig } from './config';
 import { FetchService } from './fetch/FetchService';
+import { GroupAdmin } from './group/GroupAdmin';
+import { GroupService } from './group/GroupService';
 import { createBrokerApp } from './http/createBrokerApp';
 import { BrokerLifecycleManager } from './metadata/BrokerLifecycleManager';
 import { MetadataCache } from './metadata/MetadataCache';
@@ -27,6 +29,7 @@ export class Broker implements RunningService {
     private readonly peers: BrokerPeers,
     private readonly lifecycle: BrokerLifecycleManager,
     private readonly replicas: ReplicaManager,
+    private readonly groups: GroupService,
     private readonly server: ListeningServer,
   ) {}
 
@@ -51,13 +54,30 @@ export class Broker implements RunningService {
       alterPartitions.propose,
       logger,
     );
+    const fetch = new FetchService(metadata, replicas, peers);
+    const groups = new GroupService(
+      {
+        brokerId: config.brokerId,
+        cluster: config.cluster,
+        offsetsTopicPartitions: config.offsetsTopicPartitions,
+        sessionTimeoutMs: config.groupSessionTimeoutMs,
+        ackTimeoutMs: config.produceTimeoutMs,
+      },
+      metadata,
+      replicas,
+      peers,
+      controller,
+      logger,
+    );
     const services = {
       brokerId: config.brokerId,
       metadata,
       produce: new ProduceService(config.brokerId, metadata, replicas, peers, config.produceTimeoutMs, logger),
-      fetch: new FetchService(metadata, replicas, peers),
+      fetch,
       topics: new TopicAdmin(config.cluster, controller, metadata),
       replicas,
+      groups,
+      groupAdmin: new GroupAdmin(fetch, metadata),
     };
     const server = await listen(createBrokerApp(services, logger, config.maxRequestBytes), brokerPort(config), config.bind);
 
@@ -76,7 +96,7 @@ export class Broker implements RunningService {
     replicas.startup();
     lifecycle.start();
     logger.info({ brokerId: config.brokerId, cluster: config.cluster, port: server.port, logDir }, 'broker listening');
-    return new Broker(logger, logManager, controller, peers, lifecycle, replicas, server);
+    return new Broker(logger, logManager, controller, peers, lifecycle, replicas, groups, server);
   }
 
   get port(): number {
@@ -88,6 +108,7 @@ export class Broker implements RunningService {
     if (!moved) this.logger.warn('controlled shutdown not confirmed by the controller; stopping anyway');
     await this.lifecycle.stop();
     await this.server.close();
+    this.groups.stop();
     await this.replicas.shutdown();
     await Promise.all([this.peers.close(), this.controller.close()]);
     this.logManager.shutdown();

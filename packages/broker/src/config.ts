@@ -31,6 +31,14 @@ export const brokerConfigSpec = {
     schema: opt.int(30_000, 10),
     describe: 'longest wait for the ISR to acknowledge an acks=all produce before REQUEST_TIMED_OUT',
   },
+  offsetsTopicPartitions: {
+    schema: opt.int(10, 1, 1000),
+    describe: 'partitions of __consumer_offsets when it is created (Kafka\'s offsets.topic.num.partitions)',
+  },
+  groupSessionTimeoutMs: {
+    schema: opt.int(10_000, 100),
+    describe: 'a group member that has not heartbeated for this long is removed and its partitions move',
+  },
   maxRequestBytes: { schema: opt.int(64 * 1024 * 1024, 1024), describe: 'largest request body accepted' },
   logLevel: { schema: opt.level(), describe: 'fatal|error|warn|info|debug|trace|silent' },
 } satisfies ConfigSpec;

@@ -10,3 +10,4 @@ export * from './api/broker';
 export * from './api/ProduceFrame';
 export * from './api/admin';
 export * from './api/replication';
+export * from './api/groups';

@@ -72,6 +72,14 @@ export class FetchService {
     return { partition: partitionIndex, earliest, latest };
   }
 
+  /** The earliest offset whose timestamp is at or after `timestamp`; the high watermark when there is none. */
+  async offsetForTimestamp(topic: string, partitionIndex: number, timestamp: number, forwarded: boolean): Promise<{ partition: number; offset: number }> {
+    const partition = await this.localLeaderOrNull(topic, partitionIndex, forwarded);
+    if (!partition) return this.askLeader(topic, partitionIndex, 'offsets', { timestamp });
+    const found = partition.log.offsetForTimestamp(timestamp);
+    return { partition: partitionIndex, offset: found === undefined ? partition.highWatermark : Math.min(found, partition.highWatermark) };
+  }
+
   /** The local replica when it leads; null when another broker leads and the request may go there. */
   private async localLeaderOrNull(topic: string, partition: number, forwarded: boolean): Promise<Partition | null> {
     const { state } = await this.metadata.requirePartition(topic, partition);

@@ -3,6 +3,8 @@ import type { FetchService } from '../fetch/FetchService';
 import type { MetadataCache } from '../metadata/MetadataCache';
 import type { ProduceService } from '../produce/ProduceService';
 import type { ReplicaManager } from '../server/ReplicaManager';
+import type { GroupAdmin } from '../group/GroupAdmin';
+import type { GroupService } from '../group/GroupService';
 
 /** The logic objects the routes are thin adapters over. */
 export interface BrokerServices {
@@ -12,4 +14,6 @@ export interface BrokerServices {
   fetch: FetchService;
   topics: TopicAdmin;
   replicas: ReplicaManager;
+  groups: GroupService;
+  groupAdmin: GroupAdmin;
 }

@@ -5,6 +5,7 @@ import { eventsRoutes } from './routes/events';
 import { pubsubRoutes } from './routes/pubsub';
 import { recordRoutes } from './routes/records';
 import { replicationRoutes } from './routes/replication';
+import { groupRoutes } from './routes/groups';
 import { restProxyRoutes } from './routes/restProxy';
 
 export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
@@ -14,6 +15,7 @@ export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: nu
   });
   app.use(recordRoutes(s, bodyLimit));
   app.use(replicationRoutes(s.replicas));
+  app.use(groupRoutes(s.groups, s.groupAdmin));
   app.use(eventsRoutes(s));
   app.use(pubsubRoutes(s));
   app.use(restProxyRoutes(s));

@@ -34,6 +34,7 @@ export class ReplicaManager {
   private readonly hwCheckpoint: OffsetCheckpointFile;
   private readonly checkpointedHighWatermarks = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly leadershipListeners: Array<(partition: Partition, isLeader: boolean) => void> = [];
 
   constructor(
     private readonly options: ReplicaManagerOptions,
@@ -45,6 +46,11 @@ export class ReplicaManager {
   ) {
     this.hwCheckpoint = new OffsetCheckpointFile(path.join(options.logDir, 'replication-offset-checkpoint'));
     for (const e of this.hwCheckpoint.read()) this.checkpointedHighWatermarks.set(partitionKey(e.topic, e.partition), e.offset);
+  }
+
+  /** Called whenever this broker starts or stops leading a partition (the group coordinator follows its offsets partitions). */
+  onLeadershipChange(listener: (partition: Partition, isLeader: boolean) => void): void {
+    this.leadershipListeners.push(listener);
   }
 
   startup(): void {
@@ -100,6 +106,9 @@ export class ReplicaManager {
         partition.update(state, minIsr);
         if (partition.isLeader || state.leader < 0) this.fetchers.unfollow(partition);
         else this.fetchers.follow(partition, state.leader, state.leaderEpoch);
+        if (wasLeader !== partition.isLeader || (partition.isLeader && previousEpoch !== state.leaderEpoch)) {
+          for (const listener of this.leadershipListeners) listener(partition, partition.isLeader);
+        }
         if (wasLeader !== partition.isLeader || previousEpoch !== state.leaderEpoch) {
           this.logger.info(
             { topic: topic.name, partition: state.partition, leader: state.leader, leaderEpoch: state.leaderEpoch },
@@ -231,6 +240,7 @@ export class ReplicaManager {
 
   private removePartition(key: string, partition: Partition): void {
     this.partitions.delete(key);
+    if (partition.isLeader) for (const listener of this.leadershipListeners) listener(partition, false);
     this.checkpointedHighWatermarks.delete(key);
     this.fetchers.unfollow(partition);
     partition.close();

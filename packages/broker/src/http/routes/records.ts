@@ -1,9 +1,11 @@
 import express, { Router } from 'express';
+import { z } from 'zod';
 import { requestParams } from '@brook/runtime';
 import {
   AcksQuery,
   decodeProduceFrame,
   FetchRecordsQuery,
+  nonNegativeInt,
   parseInput,
   PartitionPath,
   PRODUCE_FRAME_CONTENT_TYPE,
@@ -11,6 +13,9 @@ import {
 } from '@brook/types';
 import { FORWARDED_HEADER } from '../../network/BrokerPeers';
 import type { BrokerServices } from '../BrokerServices';
+
+/** `?timestamp=` asks for the first offset at or after a time instead of the earliest and latest. */
+const TimestampQuery = z.object({ timestamp: nonNegativeInt.optional() });
 
 /** Brook's canonical data routes: binary produce, and JSON reads of one partition. */
 export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
@@ -34,7 +39,13 @@ export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
 
   router.get('/topics/:topic/partitions/:partition/offsets', async (req, res) => {
     const q = parseInput(PartitionPath, req.params);
-    res.json(await s.fetch.offsets(q.topic, q.partition, req.headers[FORWARDED_HEADER] !== undefined));
+    const { timestamp } = parseInput(TimestampQuery, req.query);
+    const forwarded = req.headers[FORWARDED_HEADER] !== undefined;
+    res.json(
+      timestamp === undefined
+        ? await s.fetch.offsets(q.topic, q.partition, forwarded)
+        : await s.fetch.offsetForTimestamp(q.topic, q.partition, timestamp, forwarded),
+    );
   });
 
   return router;

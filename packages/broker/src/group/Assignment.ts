@@ -1,0 +1,20 @@
+/** Partitions by topic: a member's current assignment or its share of the group's target assignment. */
+export type Assignment = Map<string, Set<number>>;
+
+/** The wire shape: topics by name, partitions ascending. */
+export function toTopicPartitions(assignment: Assignment): Array<{ topic: string; partitions: number[] }> {
+  return [...assignment]
+    .filter(([, partitions]) => partitions.size > 0)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+}
+
+export function sameAssignment(a: Assignment, b: Assignment): boolean {
+  const size = (x: Assignment) => [...x.values()].reduce((n, s) => n + s.size, 0);
+  if (size(a) !== size(b)) return false;
+  for (const [topic, partitions] of a) {
+    const other = b.get(topic);
+    for (const p of partitions) if (!other?.has(p)) return false;
+  }
+  return true;
+}

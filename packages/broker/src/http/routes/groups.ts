@@ -1,0 +1,95 @@
+import { Router, type Request } from 'express';
+import {
+  CommitOffsetsRequest,
+  GroupHeartbeatRequest,
+  GroupPath,
+  parseInput,
+  ResetOffsetsRequest,
+} from '@brook/types';
+import { FORWARDED_HEADER } from '../../network/BrokerPeers';
+import type { GroupAdmin } from '../../group/GroupAdmin';
+import type { GroupCoordinator } from '../../group/GroupCoordinator';
+import type { GroupService } from '../../group/GroupService';
+
+type GroupDescription = ReturnType<GroupCoordinator['describeGroup']>;
+
+const forwarded = (req: Request) => req.headers[FORWARDED_HEADER] !== undefined;
+const path = (group: string, rest: string) => `/groups/${encodeURIComponent(group)}${rest}`;
+
+/**
+ * Consumer groups: the KIP-848 heartbeat and offset commits (answered by the group's coordinator, wherever
+ * the request arrives), and the admin view with lag and resets.
+ */
+export function groupRoutes(groups: GroupService, admin: GroupAdmin): Router {
+  const router = Router();
+
+  router.post('/groups/:group/heartbeat', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    const body = parseInput(GroupHeartbeatRequest, req.body);
+    res.json(await groups.route(group, forwarded(req), (c) => c.heartbeat(group, body), (peer, headers) => peer.post(path(group, '/heartbeat'), body, { headers })));
+  });
+
+  router.post('/groups/:group/offsets', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    const body = parseInput(CommitOffsetsRequest, req.body);
+    await groups.route(group, forwarded(req), (c) => c.commitOffsets(group, body), (peer, headers) => peer.post(path(group, '/offsets'), body, { headers }));
+    res.json({ committed: body.offsets.length });
+  });
+
+  router.get('/groups/:group/offsets', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    type Offsets = ReturnType<GroupCoordinator['fetchOffsets']>;
+    const offsets = await groups.route(group, forwarded(req), (c) => c.fetchOffsets(group), async (peer, headers) => (await peer.get<{ offsets: Offsets }>(path(group, '/offsets'), { headers })).offsets);
+    res.json({ offsets });
+  });
+
+  /** This broker's groups only when forwarded; otherwise every broker's, merged. */
+  router.get('/consumer-groups', async (req, res) => {
+    const local = (await groups.coordinator()).listGroups();
+    if (forwarded(req)) {
+      res.json(local);
+      return;
+    }
+    const all = [...local];
+    for (const id of groups.brokerIds()) {
+      if (id === groups.brokerId) continue;
+      all.push(...(await groups.peer(id).get<typeof local>('/consumer-groups', { headers: { [FORWARDED_HEADER]: '1' } }).catch(() => [])));
+    }
+    res.json(all.sort((a, b) => a.groupId.localeCompare(b.groupId)));
+  });
+
+  router.get('/consumer-groups/:group', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    const d = await groups.route(group, forwarded(req), (c) => c.describeGroup(group), (peer, headers) => peer.get<GroupDescription>(`/consumer-groups/${encodeURIComponent(group)}`, { headers }));
+    if (forwarded(req)) {
+      res.json(d);
+      return;
+    }
+    res.json({ ...d, ...(await admin.lag(d.offsets, d.members.flatMap((m) => m.assignment))) });
+  });
+
+  router.post('/consumer-groups/:group/reset-offsets', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    const body = parseInput(ResetOffsetsRequest, req.body);
+    const committed = await groups.route(group, false, (c) => c.fetchOffsets(group), async (peer, headers) => (await peer.get<{ offsets: Array<{ topic: string; partition: number; offset: number }> }>(path(group, '/offsets'), { headers })).offsets);
+    const offsets = await admin.resetTargets(body, [...new Set(committed.map((o) => o.topic))]);
+    await groups.route(group, false, (c) => c.resetOffsets(group, offsets), (peer, headers) => peer.post(`/consumer-groups/${encodeURIComponent(group)}/reset-offsets/apply`, { offsets }, { headers }));
+    res.json({ groupId: group, offsets });
+  });
+
+  /** The coordinator's half of a reset, after the entry broker resolved the target offsets. */
+  router.post('/consumer-groups/:group/reset-offsets/apply', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    const { offsets } = parseInput(CommitOffsetsRequest, req.body);
+    await groups.route(group, forwarded(req), (c) => c.resetOffsets(group, offsets), (peer, headers) => peer.post(req.path, { offsets }, { headers }));
+    res.json({ groupId: group, offsets });
+  });
+
+  router.delete('/consumer-groups/:group', async (req, res) => {
+    const { group } = parseInput(GroupPath, req.params);
+    await groups.route(group, forwarded(req), (c) => c.deleteGroup(group), (peer, headers) => peer.delete(`/consumer-groups/${encodeURIComponent(group)}`, { headers }));
+    res.json({ groupId: group, deleted: true });
+  });
+
+  return router;
+}

@@ -1,0 +1,39 @@
+/** Request schemas of consumer groups: the KIP-848 heartbeat, offset commits, and group admin. */
+import { z } from 'zod';
+import { isValidName } from '../names';
+import { topicName } from './broker';
+
+export const groupId = z.string().min(1).max(249).refine(isValidName, {
+  error: 'invalid group id: use 1 to 249 of the characters [a-zA-Z0-9._-], and not "." or ".."',
+});
+
+export const GroupPath = z.object({ group: groupId });
+
+export const GroupHeartbeatRequest = z.object({
+  memberId: z.string().min(1).max(255).optional(),
+  /** 0 joins, -1 leaves, otherwise the member's current epoch. */
+  memberEpoch: z.number().int().min(-1),
+  subscribedTopics: z.array(topicName).max(10_000).optional(),
+  clientId: z.string().max(255).optional(),
+});
+
+const offset = z.number().int().nonnegative();
+const topicPartition = { topic: topicName, partition: z.number().int().nonnegative() };
+
+export const CommitOffsetsRequest = z.object({
+  memberId: z.string().min(1).max(255).optional(),
+  memberEpoch: z.number().int().min(0).optional(),
+  offsets: z.array(z.object({ ...topicPartition, offset, metadata: z.string().max(4096).optional() })).min(1).max(100_000),
+});
+
+export const ResetOffsetsRequest = z
+  .object({
+    to: z.enum(['earliest', 'latest', 'offset', 'timestamp']),
+    /** Only this topic; by default every topic the group has committed offsets for. */
+    topic: topicName.optional(),
+    offset: offset.optional(),
+    timestamp: z.number().int().nonnegative().optional(),
+  })
+  .refine((r) => r.to !== 'offset' || r.offset !== undefined, { error: 'offset is required with to=offset', path: ['offset'] })
+  .refine((r) => r.to !== 'timestamp' || r.timestamp !== undefined, { error: 'timestamp is required with to=timestamp', path: ['timestamp'] });
+export type ResetOffsetsRequest = z.infer<typeof ResetOffsetsRequest>;
