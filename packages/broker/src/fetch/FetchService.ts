@@ -53,14 +53,24 @@ export class FetchService {
       read = partition.read(q.offset, q.maxBytes);
     }
     const records: ConsumedRecord[] = [];
-    for (const batch of iterateBatches(read.records)) {
-      if (batch.lastOffset < q.offset) continue;
-      for (const record of decodeRecords(read.records, batch.position, batch)) {
-        if (record.offset < q.offset) continue;
-        records.push(toConsumedRecord(record));
+    let from = q.offset;
+    // Compaction can leave batches with no record at or after `from` (emptied, or holding only earlier
+    // offsets): step past them, so a reader is never answered empty while records lie further on.
+    while (read.records.length > 0) {
+      let lastOffset = from - 1;
+      for (const batch of iterateBatches(read.records)) {
+        lastOffset = batch.lastOffset;
+        if (batch.lastOffset < from) continue;
+        for (const record of decodeRecords(read.records, batch.position, batch)) {
+          if (record.offset < from) continue;
+          records.push(toConsumedRecord(record));
+          if (records.length >= q.maxRecords) break;
+        }
         if (records.length >= q.maxRecords) break;
       }
-      if (records.length >= q.maxRecords) break;
+      if (records.length > 0 || lastOffset + 1 >= partition.highWatermark) break;
+      from = lastOffset + 1;
+      read = partition.read(from, q.maxBytes);
     }
     return { records, high_watermark: partition.highWatermark };
   }

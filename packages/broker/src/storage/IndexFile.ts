@@ -13,10 +13,14 @@ export abstract class IndexFile {
   private fd: number | undefined;
 
   protected constructor(
-    readonly path: string,
+    private filePath: string,
     readonly baseOffset: number,
     private readonly entrySize: number,
   ) {}
+
+  get path(): string {
+    return this.filePath;
+  }
 
   /** Reads the file into memory. Answers what is wrong with it (the caller rebuilds), or undefined. */
   load(): string | undefined {
@@ -76,6 +80,12 @@ export abstract class IndexFile {
   delete(): void {
     this.closeFd();
     fs.rmSync(this.path, { force: true });
+  }
+
+  /** Renames the file (an open descriptor stays valid); the cleaner's segments change suffix this way. */
+  renameTo(newPath: string): void {
+    fs.renameSync(this.path, newPath);
+    this.filePath = newPath;
   }
 
   /** Keeps only the first `count` entries, in memory and in the file. */

@@ -532,10 +532,12 @@ describe('Log truncation and retention', () => {
     expect(readAll(log).length).toBe(80 - log.logStartOffset);
   });
 
-  it('leaves compacted topics to compaction', () => {
+  it('leaves compacted topics to compaction, unless their policy is compact,delete', () => {
     const log = openLog({ ...SMALL_SEGMENTS, retentionBytes: 0, cleanupPolicy: 'compact' });
     appendMany(log, 20, 2);
     expect(log.deleteOldSegments()).toBe(0);
+    log.updateConfig({ ...log.config, cleanupPolicy: 'compact,delete' });
+    expect(log.deleteOldSegments()).toBeGreaterThan(0);
   });
 });
 
@@ -579,20 +581,26 @@ describe('Log leader epochs and followers', () => {
       expect(follower.latestEpoch).toBe(2);
       expect(follower.read(0, { maxBytes: 1 << 20 }).records.equals(fetched.records)).toBe(true);
 
-      // Offsets that do not continue the log are refused, and nothing is written.
+      // Offsets that go back are refused, and nothing is written.
       const again = errorOf(() => follower.appendAsFollower(fetched.records));
       expect(again.code).toBe('INVALID_OFFSET');
       expect(again.details).toEqual({ expected: 12, got: 0 });
+      const next = batch(['n1', 'n2']);
+      setBaseOffset(next, 0, 12);
+      const overlapping = batch(['n3']);
+      setBaseOffset(overlapping, 0, 13);
+      expect(errorOf(() => follower.appendAsFollower(Buffer.concat([next, overlapping]))).code).toBe('INVALID_OFFSET');
+      expect(follower.logEndOffset).toBe(12);
+      // Gaps are taken, as a leader's cleaner leaves them where it removed whole batches.
       const gap = batch(['gap']);
       setBaseOffset(gap, 0, 13);
       setPartitionLeaderEpoch(gap, 0, 2);
-      expect(errorOf(() => follower.appendAsFollower(gap)).code).toBe('INVALID_OFFSET');
-      const next = batch(['n1', 'n2']);
-      setBaseOffset(next, 0, 12);
-      const skip = batch(['n3']);
-      setBaseOffset(skip, 0, 15);
-      expect(errorOf(() => follower.appendAsFollower(Buffer.concat([next, skip]))).code).toBe('INVALID_OFFSET');
-      expect(follower.logEndOffset).toBe(12);
+      expect(follower.appendAsFollower(gap)).toEqual({ firstOffset: 13, lastOffset: 13 });
+      const skip = batch(['n4']);
+      setBaseOffset(skip, 0, 20);
+      expect(follower.appendAsFollower(skip)).toEqual({ firstOffset: 20, lastOffset: 20 });
+      expect(follower.logEndOffset).toBe(21);
+      expect(valuesOf(follower.read(12, { maxBytes: 1 << 20 }).records)).toEqual(['gap', 'n4']);
       follower.close();
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BrookError, setBaseOffset, setPartitionLeaderEpoch, verifyBatch, verifyRecords } from '@brook/types';
+import { fsyncDirectory } from './CheckpointFile';
 import { deletesOldSegments, type LogConfig } from './LogConfig';
 import { LeaderEpochFileCache } from './LeaderEpochFileCache';
-import { LOG_FILE_SUFFIX, LogSegment, type LocatedBatch } from './LogSegment';
+import { CLEANED_FILE_SUFFIX, LOG_FILE_SUFFIX, LogSegment, SWAP_FILE_SUFFIX, type LocatedBatch } from './LogSegment';
 import { PartitionMetadataFile } from './PartitionMetadataFile';
 import { flushProducerSnapshotInBackground } from './ProducerSnapshotFile';
 import { ProducerStateManager } from './ProducerStateManager';
@@ -30,6 +31,8 @@ export interface LogOpenOptions {
    * crash, or recovery would start past data that was never flushed.
    */
   onRecoveryPointLowered?: () => void;
+  /** Called after a truncation with the new log end: the cleaner's checkpoint must not stay past it (Kafka's maybeTruncateCheckpoint). */
+  onTruncated?: (logEndOffset: number) => void;
 }
 
 export interface LeaderAppendResult {
@@ -54,6 +57,8 @@ export interface ReadResult {
 /** Files a crash can leave in a partition directory: segment files being deleted or replaced, and temporary files. */
 const LEFTOVER_FILE = /\.(deleted|cleaned|swap|tmp)$/;
 const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
+/** The files of a segment the cleaner wrote, before (.cleaned) and after (.swap) it committed to the swap. */
+const CLEANER_FILE = /^(\d{20})\.(log|index|timeindex)\.(cleaned|swap)$/;
 
 /**
  * One partition's log on disk (Kafka's UnifiedLog): a directory of segments, the last one active, with
@@ -85,6 +90,7 @@ export class Log {
     private readonly producerState: ProducerStateManager,
     private readonly logger: StorageLogger,
     private readonly onRecoveryPointLowered: () => void,
+    private readonly onTruncated: (logEndOffset: number) => void,
   ) {
     this.segments = segments;
     this.metadataFile = new PartitionMetadataFile(dir);
@@ -103,18 +109,19 @@ export class Log {
   static open(dir: string, topic: string, partition: number, config: LogConfig, opts: LogOpenOptions): Log {
     const logger = opts.logger ?? SILENT_LOGGER;
     fs.mkdirSync(dir, { recursive: true });
-    const baseOffsets = Log.segmentBaseOffsets(dir, logger);
+    const baseOffsets = Log.segmentBaseOffsets(dir, config.indexIntervalBytes, logger);
     const segments = baseOffsets.map((base) => LogSegment.open(dir, base, config.indexIntervalBytes, logger));
     if (segments.length === 0) segments.push(LogSegment.create(dir, Math.max(opts.logStartOffset ?? 0, 0), config.indexIntervalBytes, logger));
     const epochCache = LeaderEpochFileCache.load(dir, logger);
     const producerState = ProducerStateManager.open(dir, logger);
-    const log = new Log(dir, topic, partition, config, segments, epochCache, producerState, logger, opts.onRecoveryPointLowered ?? (() => {}));
+    const log = new Log(dir, topic, partition, config, segments, epochCache, producerState, logger, opts.onRecoveryPointLowered ?? (() => {}), opts.onTruncated ?? (() => {}));
     log.load(opts);
     return log;
   }
 
-  /** Removes what a crash left behind and answers the base offsets of the segments, in order. */
-  private static segmentBaseOffsets(dir: string, logger: StorageLogger): number[] {
+  /** Completes a swap the cleaner committed, removes what a crash left behind and answers the base offsets of the segments, in order. */
+  private static segmentBaseOffsets(dir: string, indexIntervalBytes: number, logger: StorageLogger): number[] {
+    Log.completeSwaps(dir, indexIntervalBytes, logger);
     const names = fs.readdirSync(dir);
     const logs = new Set<string>();
     for (const name of names) {
@@ -130,6 +137,37 @@ export class Log {
       if (match && match[2] !== 'log' && !logs.has(match[1]!)) fs.rmSync(path.join(dir, name), { force: true }); // index of a deleted segment
     }
     return [...logs].map(Number).sort((a, b) => a - b);
+  }
+
+  /**
+   * Kafka's recovery of the cleaner's segment swaps (see replaceSegments). A base offset with any file
+   * still `.cleaned` had not committed: its files go with the other leftovers, and the old segments stay.
+   * A `.log.swap` without one had: the old segments it covers (base offsets from its own to its next
+   * offset) are deleted and its files take their final names. An old segment past its next offset held
+   * only records the cleaner dropped; keeping it keeps records that are merely not compacted yet.
+   */
+  private static completeSwaps(dir: string, indexIntervalBytes: number, logger: StorageLogger): void {
+    const names = fs.readdirSync(dir);
+    const uncommitted = new Set<string>();
+    const swapped: string[] = [];
+    for (const name of names) {
+      const match = CLEANER_FILE.exec(name);
+      if (match?.[3] === 'cleaned') uncommitted.add(match[1]!);
+      else if (match?.[2] === 'log') swapped.push(match[1]!);
+    }
+    for (const base of swapped.filter((b) => !uncommitted.has(b))) {
+      const swap = LogSegment.open(dir, Number(base), indexIntervalBytes, logger, SWAP_FILE_SUFFIX);
+      swap.recover(undefined, swap.baseOffset);
+      const end = Math.max(swap.nextOffset, swap.baseOffset + 1);
+      for (const name of names) {
+        const match = SEGMENT_FILE.exec(name);
+        if (match && Number(match[1]) >= swap.baseOffset && Number(match[1]) < end) fs.rmSync(path.join(dir, name), { force: true });
+      }
+      swap.changeFileSuffixes(SWAP_FILE_SUFFIX, '');
+      swap.close();
+      fsyncDirectory(dir);
+      logger.info({ dir, baseOffset: swap.baseOffset, nextOffset: swap.nextOffset }, 'completed a segment swap the cleaner had committed before a crash');
+    }
   }
 
   private load(opts: LogOpenOptions): void {
@@ -294,8 +332,10 @@ export class Log {
   }
 
   /**
-   * Follower append: the batches carry the leader's offsets, which must continue this log exactly; the
-   * leader-epoch cache follows the batches' epochs. Each batch's header, CRC and record count are checked;
+   * Follower append: the batches carry the leader's offsets, which must continue this log, each batch
+   * after the one before; gaps are allowed, as in Kafka, because the leader's cleaner removes whole
+   * batches from the compacted part a lagging or new follower fetches. The leader-epoch cache follows the
+   * batches' epochs. Each batch's header, CRC and record count are checked;
    * not max.message.bytes, the records one by one nor producer sequences: the leader did that when it
    * accepted the batch (a follower must not get stuck on a batch its leader took), and the CRC covers the
    * bytes since. The producer state follows the batches, so this replica dedupes retries once it leads.
@@ -305,7 +345,7 @@ export class Log {
     const located = this.validate(batches, false);
     let expected = this.nextOffset;
     for (const batch of located) {
-      if (batch.baseOffset !== expected) {
+      if (batch.baseOffset < expected) {
         throw new BrookError('INVALID_OFFSET', `batch at offset ${batch.baseOffset} does not continue ${this.name} at ${expected}`, {
           expected,
           got: batch.baseOffset,
@@ -462,6 +502,7 @@ export class Log {
       this.flushedOffset = this.nextOffset;
       this.onRecoveryPointLowered();
     }
+    this.onTruncated(this.nextOffset);
   }
 
   /** Deletes every segment and starts the log empty at `offset`. */
@@ -477,13 +518,9 @@ export class Log {
     this.producerState.truncateFully();
     this.logger.info({ topic: this.topic, partition: this.partition, offset }, 'truncated log fully');
     if (lowered) this.onRecoveryPointLowered();
+    this.onTruncated(offset);
   }
 
-  /**
-   * Retention (cleanup.policy delete): deletes whole segments from the oldest while their largest
-   * timestamp is older than retention.ms, then while the log is larger than retention.bytes. When every
-   * segment goes, a new empty active segment takes over at the log end first. Answers how many went.
-   */
   /**
    * The partition's high watermark, kept here so retention never deletes records consumers have not been
    * allowed to see yet (nor ones a failover might still need). Unlimited for a log no partition manages.
@@ -492,6 +529,12 @@ export class Log {
     this.highWatermark = offset;
   }
 
+  /**
+   * Retention (cleanup.policy delete or compact,delete; never compact alone): deletes whole segments from
+   * the oldest while their largest timestamp is older than retention.ms, then while the log is larger than
+   * retention.bytes. When every segment goes, a new empty active segment takes over at the log end first.
+   * Answers how many went.
+   */
   deleteOldSegments(now: number = Date.now()): number {
     this.ensureOpen();
     if (!deletesOldSegments(this.config)) return 0;
@@ -531,6 +574,75 @@ export class Log {
       'deleted old segments',
     );
     return count;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Compaction: what the cleaner (Cleaner) reads and replaces
+
+  /** The segments holding offsets in [from, to), oldest first (Kafka's logSegments). */
+  logSegments(from: number, to: number): LogSegment[] {
+    const found: LogSegment[] = [];
+    if (from >= to) return found;
+    for (let i = Math.max(this.segmentIndexFor(from), 0); i < this.segments.length && this.segments[i]!.baseOffset < to; i++) found.push(this.segments[i]!);
+    return found;
+  }
+
+  /**
+   * Where cleaning must stop (Kafka's firstUncleanableDirtyOffset, at a segment boundary): the base offset
+   * of the first segment that is the active one or not wholly below the high watermark (a failover may
+   * still truncate records above it) and the recovery point (so the segments the cleaner replaces are
+   * already durable, and no background flush is still working on them).
+   */
+  get firstUncleanableOffset(): number {
+    const limit = Math.min(this.highWatermark, this.flushedOffset, this.activeSegment.baseOffset);
+    return this.segments[Math.max(this.segmentIndexFor(limit), 0)]!.baseOffset;
+  }
+
+  /** Changes with every truncation: what was read of the log before may no longer be in it (see holdsUnchanged). */
+  get truncationCount(): number {
+    return this.truncations;
+  }
+
+  /**
+   * True while the log is open, was not truncated since `truncationCount` was read, and still holds
+   * `segments` as consecutive inactive segments (retention has not deleted them): the cleaner checks this
+   * whenever it comes back from yielding, and before it replaces them.
+   */
+  holdsUnchanged(segments: readonly LogSegment[], truncationCount: number): boolean {
+    if (this.closed || truncationCount !== this.truncations || segments.length === 0) return false;
+    const first = this.segments.indexOf(segments[0]!);
+    if (first < 0 || first + segments.length >= this.segments.length) return false;
+    return segments.every((segment, i) => this.segments[first + i] === segment);
+  }
+
+  /** Each idempotent producer's last data offset (Kafka's lastRecordsOfActiveProducers), for the cleaner to keep its batch. */
+  lastRecordsOfActiveProducers(): Map<number, number> {
+    return this.producerState.lastDataOffsets();
+  }
+
+  /**
+   * Puts `cleaned`, a fsynced segment the cleaner wrote with CLEANED_FILE_SUFFIX from `oldSegments`, in
+   * their place, in Kafka's crash-safe order:
+   *  1. its files are renamed `.swap` and the directory fsynced: the commit point. A crash before it
+   *     leaves `.cleaned` files, which the next open deletes, and the old segments whole;
+   *  2. the old segments are deleted; a crash from here on leaves a `.log.swap`, and the next open
+   *     finishes the swap (completeSwaps);
+   *  3. its files take their final names.
+   */
+  replaceSegments(cleaned: LogSegment, oldSegments: readonly LogSegment[], truncationCount: number): void {
+    if (!this.holdsUnchanged(oldSegments, truncationCount) || cleaned.baseOffset !== oldSegments[0]!.baseOffset) {
+      throw new BrookError('INTERNAL', `cleaned segment ${cleaned.baseOffset} no longer matches the segments of ${this.name} it replaces`);
+    }
+    cleaned.changeFileSuffixes(CLEANED_FILE_SUFFIX, SWAP_FILE_SUFFIX);
+    fsyncDirectory(this.dir);
+    this.segments.splice(this.segments.indexOf(oldSegments[0]!), oldSegments.length, cleaned);
+    for (const segment of oldSegments) segment.delete();
+    cleaned.changeFileSuffixes(SWAP_FILE_SUFFIX, '');
+    fsyncDirectory(this.dir);
+    this.logger.debug(
+      { topic: this.topic, partition: this.partition, replaced: oldSegments.map((s) => s.baseOffset), size: cleaned.size },
+      'replaced segments with a cleaned one',
+    );
   }
 
   // -------------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ describe('LogConfig', () => {
       flushMessages: 0,
       flushMs: 0,
       cleanupPolicy: 'delete',
+      deleteRetentionMs: 86_400_000,
+      minCleanableDirtyRatio: 0.5,
       maxMessageBytes: 8 * 1024 * 1024,
       producerIdExpirationMs: 86_400_000,
     });
@@ -29,6 +31,8 @@ describe('LogConfig', () => {
         'flush.ms': ' 1000 ',
         'max.message.bytes': '1000000',
         'cleanup.policy': 'delete,compact',
+        'delete.retention.ms': '60000',
+        'min.cleanable.dirty.ratio': '0.25',
         'min.insync.replicas': '2',
         'producer.id.expiration.ms': '1000',
       },
@@ -43,11 +47,15 @@ describe('LogConfig', () => {
       flushMessages: 1,
       flushMs: 1000,
       cleanupPolicy: 'compact,delete',
+      deleteRetentionMs: 60000,
+      minCleanableDirtyRatio: 0.25,
       maxMessageBytes: 1000000,
       producerIdExpirationMs: 86_400_000,
     });
     expect(parseLogConfig({ 'cleanup.policy': 'compact' }, DEFAULT_LOG_CONFIG).cleanupPolicy).toBe('compact');
     expect(parseLogConfig({}, { ...DEFAULT_LOG_CONFIG, retentionMs: 5 }).retentionMs).toBe(5);
+    expect(parseLogConfig({ 'min.cleanable.dirty.ratio': '1' }, DEFAULT_LOG_CONFIG).minCleanableDirtyRatio).toBe(1);
+    expect(parseLogConfig({ 'min.cleanable.dirty.ratio': '.1' }, DEFAULT_LOG_CONFIG).minCleanableDirtyRatio).toBe(0.1);
   });
 
   it.each([
@@ -60,6 +68,11 @@ describe('LogConfig', () => {
     ['max.message.bytes', ''],
     ['cleanup.policy', 'forever'],
     ['cleanup.policy', 'delete,delete'],
+    ['delete.retention.ms', '-1'],
+    ['min.cleanable.dirty.ratio', '1.5'],
+    ['min.cleanable.dirty.ratio', '-0.1'],
+    ['min.cleanable.dirty.ratio', 'half'],
+    ['min.cleanable.dirty.ratio', ''],
   ])('refuses %s=%j with INVALID_REQUEST', (name, value) => {
     let error: unknown;
     try {

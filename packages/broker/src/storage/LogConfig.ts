@@ -1,6 +1,6 @@
 import { BrookError } from '@brook/types';
 
-/** Kafka's cleanup.policy values; 'compact' is accepted now, compaction itself comes later. */
+/** Kafka's cleanup.policy values: 'delete' is retention by time and size, 'compact' keeps the latest record per key. */
 export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete';
 
 /** A partition log's settings, each named after the Kafka topic config it is parsed from. */
@@ -20,6 +20,14 @@ export interface LogConfig {
   /** flush.ms: fsync logs with data unflushed this long; 0 never forces one by time. */
   flushMs: number;
   cleanupPolicy: CleanupPolicy;
+  /**
+   * delete.retention.ms: how long the cleaner keeps a tombstone (a record with a null value) after the
+   * cleaning that first kept it, so a consumer reading a compacted log from its start within that time
+   * still sees the delete.
+   */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: the cleaner takes a compacted log once this share of it is dirty (not yet cleaned). */
+  minCleanableDirtyRatio: number;
   /** max.message.bytes: the largest record batch a producer may append. */
   maxMessageBytes: number;
   /**
@@ -45,14 +53,16 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMessages: 0,
   flushMs: 0,
   cleanupPolicy: 'delete',
+  deleteRetentionMs: DAY_MS,
+  minCleanableDirtyRatio: 0.5,
   maxMessageBytes: 8 * 1024 * 1024,
   producerIdExpirationMs: DAY_MS,
 });
 
-type NumericField = Exclude<keyof LogConfig, 'cleanupPolicy'>;
+type IntegerField = Exclude<keyof LogConfig, 'cleanupPolicy' | 'minCleanableDirtyRatio'>;
 
 /** The integer configs this layer owns and the range each accepts (positions in a segment are int32). */
-const INTEGER_CONFIGS: ReadonlyArray<readonly [name: string, field: NumericField, min: number, max: number]> = [
+const INTEGER_CONFIGS: ReadonlyArray<readonly [name: string, field: IntegerField, min: number, max: number]> = [
   ['segment.bytes', 'segmentBytes', 1024, INT32_MAX],
   ['segment.ms', 'segmentMs', 1, Number.MAX_SAFE_INTEGER],
   ['retention.ms', 'retentionMs', -1, Number.MAX_SAFE_INTEGER],
@@ -61,6 +71,7 @@ const INTEGER_CONFIGS: ReadonlyArray<readonly [name: string, field: NumericField
   ['flush.messages', 'flushMessages', 0, Number.MAX_SAFE_INTEGER],
   ['flush.ms', 'flushMs', 0, Number.MAX_SAFE_INTEGER],
   ['max.message.bytes', 'maxMessageBytes', 0, INT32_MAX],
+  ['delete.retention.ms', 'deleteRetentionMs', 0, Number.MAX_SAFE_INTEGER],
 ];
 
 /**
@@ -73,14 +84,21 @@ export function parseLogConfig(overrides: Record<string, string>, defaults: LogC
     const raw = overrides[name];
     if (raw !== undefined) config[field] = parseInteger(name, raw, min, max);
   }
+  const ratio = overrides['min.cleanable.dirty.ratio'];
+  if (ratio !== undefined) config.minCleanableDirtyRatio = parseRatio('min.cleanable.dirty.ratio', ratio);
   const policy = overrides['cleanup.policy'];
   if (policy !== undefined) config.cleanupPolicy = parseCleanupPolicy(policy);
   return config;
 }
 
-/** True when retention deletes old segments of this log. */
+/** True when retention deletes old segments of this log: 'delete' and 'compact,delete', never 'compact' alone. */
 export function deletesOldSegments(config: LogConfig): boolean {
   return config.cleanupPolicy !== 'compact';
+}
+
+/** True when the log cleaner compacts this log: 'compact' and 'compact,delete'. */
+export function compacts(config: LogConfig): boolean {
+  return config.cleanupPolicy !== 'delete';
 }
 
 function parseInteger(name: string, raw: unknown, min: number, max: number): number {
@@ -90,6 +108,15 @@ function parseInteger(name: string, raw: unknown, min: number, max: number): num
     throw new BrookError('INVALID_REQUEST', `invalid ${name} ${JSON.stringify(raw)}: expected an integer from ${min} to ${max}`, {
       config: name,
     });
+  }
+  return value;
+}
+
+function parseRatio(name: string, raw: unknown): number {
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  const value = /^\d*\.?\d+$|^\d+\.$/.test(text) ? Number(text) : NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new BrookError('INVALID_REQUEST', `invalid ${name} ${JSON.stringify(raw)}: expected a number from 0 to 1`, { config: name });
   }
   return value;
 }

@@ -195,4 +195,29 @@ describe('LogManager', () => {
       'a checkpoint',
     );
   });
+
+  it('runs the cleaner on compacted logs every log.cleaner.backoff.ms and keeps its checkpoint', async () => {
+    const manager = start({ cleanerBackoffMs: 10 });
+    const keyed = (i: number) => encodeBatch([{ key: Buffer.from(`k${i % 5}`), value: Buffer.from(`v${i}-${'p'.repeat(60)}`) }]);
+    const compacted = manager.getOrCreateLog('offsets', 0, TOPIC_ID, { ...CONFIG, cleanupPolicy: 'compact' });
+    const plain = manager.getOrCreateLog('plain', 0, OTHER_TOPIC_ID, CONFIG);
+    for (let i = 0; i < 60; i++) {
+      compacted.appendAsLeader(keyed(i), 0);
+      plain.appendAsLeader(keyed(i), 0);
+    }
+    compacted.flush();
+    plain.flush();
+    const size = plain.size;
+    const checkpoint = path.join(logDir, 'cleaner-offset-checkpoint');
+    const checkpointed = () => (fs.existsSync(checkpoint) ? fs.readFileSync(checkpoint, 'utf8') : '');
+    await until(() => checkpointed().includes(`offsets 0 ${compacted.firstUncleanableOffset}\n`), 'a cleaning');
+    expect(compacted.size).toBeLessThan(size / 2);
+    expect(plain.size).toBe(size);
+    expect(messages).toContain('cleaned log');
+
+    compacted.truncateTo(7); // a follower truncating: the dirty part starts there again
+    expect(checkpointed()).toContain('offsets 0 7\n');
+    manager.deleteLog('offsets', 0);
+    expect(checkpointed()).toBe('0\n0\n');
+  });
 });

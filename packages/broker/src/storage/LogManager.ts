@@ -5,6 +5,7 @@ import { BrookError, isValidName, validateName } from '@brook/types';
 import { fsyncDirectory, writeFileAtomically } from './CheckpointFile';
 import { Log, type StorageLogger } from './Log';
 import type { LogConfig } from './LogConfig';
+import { LogCleaner } from './LogCleaner';
 import { OffsetCheckpointFile, type TopicPartitionOffset } from './OffsetCheckpointFile';
 
 export const RECOVERY_POINT_CHECKPOINT_FILE = 'recovery-point-offset-checkpoint';
@@ -25,14 +26,19 @@ export interface LogManagerOptions {
   flushCheckIntervalMs?: number;
   retentionCheckIntervalMs?: number;
   checkpointIntervalMs?: number;
+  /** log.cleaner.backoff.ms: how often the cleaner looks for compacted logs to clean (default 15000). */
+  cleanerBackoffMs?: number;
+  /** log.cleaner.dedupe.buffer.size (default 128 MiB). */
+  dedupeBufferSize?: number;
 }
 
 /**
  * The partition logs of one broker's log directory (Kafka's LogManager): opens them at startup
- * (recovering after a crash), creates and deletes them, and runs retention, time-based flushes and the
- * recovery-point / log-start-offset checkpoints on timers.
+ * (recovering after a crash), creates and deletes them, and runs retention, time-based flushes, the
+ * recovery-point / log-start-offset checkpoints and the log cleaner (compaction) on timers.
  */
 export class LogManager {
+  readonly cleaner: LogCleaner;
   private readonly logs = new Map<string, Log>();
   private readonly logDir: string;
   private readonly logger: StorageLogger;
@@ -48,6 +54,11 @@ export class LogManager {
     this.logger = opts.logger;
     this.recoveryPointCheckpoint = new OffsetCheckpointFile(path.join(this.logDir, RECOVERY_POINT_CHECKPOINT_FILE));
     this.logStartOffsetCheckpoint = new OffsetCheckpointFile(path.join(this.logDir, LOG_START_OFFSET_CHECKPOINT_FILE));
+    this.cleaner = new LogCleaner({
+      logDir: this.logDir,
+      logger: this.logger,
+      ...(opts.dedupeBufferSize !== undefined ? { dedupeBufferSize: opts.dedupeBufferSize } : {}),
+    });
   }
 
   /** Opens every partition log in the log directory and starts the timers. */
@@ -135,6 +146,7 @@ export class LogManager {
     this.recoveryPoints.delete(name);
     this.logStartOffsets.delete(name);
     log.close();
+    this.cleaner.forgetLog(topic, partition);
     const doomed = path.join(this.logDir, deleteDirName(topic, partition));
     fs.renameSync(log.dir, doomed);
     fsyncDirectory(this.logDir);
@@ -161,6 +173,7 @@ export class LogManager {
   shutdown(): void {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.cleaner.shutdown();
     let clean = true;
     for (const log of this.logs.values()) {
       try {
@@ -191,6 +204,7 @@ export class LogManager {
       ...(logStartOffset !== undefined ? { logStartOffset } : {}),
       logger: this.logger,
       onRecoveryPointLowered: () => this.checkpointRecoveryPointsAndLogStartOffsets(),
+      onTruncated: (logEndOffset) => this.cleaner.maybeTruncateCheckpoint(topic, partition, logEndOffset),
     });
   }
 
@@ -227,6 +241,8 @@ export class LogManager {
     });
     every(this.opts.flushCheckIntervalMs ?? 1000, 'flush', () => this.flushDueLogs());
     every(this.opts.checkpointIntervalMs ?? 60_000, 'checkpoint', () => this.checkpointRecoveryPointsAndLogStartOffsets());
+    // One cleaning at a time, in slices that yield to the event loop (see Cleaner); failures are logged there.
+    every(this.opts.cleanerBackoffMs ?? 15_000, 'cleaner', () => void this.cleaner.cleanFilthiestLogs(() => this.logs.values()));
   }
 
   /** flush.ms: fsyncs the logs whose unflushed data has waited that long. */

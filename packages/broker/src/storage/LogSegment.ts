@@ -10,6 +10,10 @@ const INDEX_FILE_SUFFIX = '.index';
 const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 /** Suffix of a segment file on its way out; a crash can leave one behind, and the next open removes it. */
 const DELETED_FILE_SUFFIX = '.deleted';
+/** Suffix of the files of a segment the cleaner is writing (Kafka's CleanedFileSuffix). */
+export const CLEANED_FILE_SUFFIX = '.cleaned';
+/** Suffix of the files of a cleaned segment committed to replace the segments it was cleaned from (Kafka's SwapFileSuffix). */
+export const SWAP_FILE_SUFFIX = '.swap';
 
 const INT32_MAX = 2 ** 31 - 1;
 /** Header scans read the file this much at a time, so small batches do not cost a system call each. */
@@ -24,6 +28,13 @@ export function segmentFileName(baseOffset: number, suffix: string): string {
 
 /** A batch of an append: its header and where it starts in the appended buffer. */
 export type LocatedBatch = BatchHeader & { position: number };
+
+/** A whole, CRC-checked batch read from a segment: bytes [position, position + header.sizeInBytes) of `buffer`. */
+export interface ReadBatch {
+  buffer: Buffer;
+  position: number;
+  header: BatchHeader;
+}
 
 export interface SegmentRead {
   records: Buffer;
@@ -53,7 +64,7 @@ export interface RollLimits {
  * takes the appends; the others are read-only, and open cheaply: their indexes are loaded on first use.
  */
 export class LogSegment {
-  readonly logPath: string;
+  private filePath: string;
   private readonly offsetIndex: OffsetIndex;
   private readonly timeIndex: TimeIndex;
   private fd: number | undefined;
@@ -76,18 +87,19 @@ export class LogSegment {
     size: number,
     public indexIntervalBytes: number,
     private readonly logger: StorageLogger,
+    fileSuffix: string,
   ) {
-    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX));
-    this.offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, INDEX_FILE_SUFFIX)), baseOffset);
-    this.timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX)), baseOffset);
+    this.filePath = path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX) + fileSuffix);
+    this.offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, INDEX_FILE_SUFFIX) + fileSuffix), baseOffset);
+    this.timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, TIME_INDEX_FILE_SUFFIX) + fileSuffix), baseOffset);
     this.sizeBytes = size;
     this.next = baseOffset;
     this.offsetOfMaxTimestampSoFar = baseOffset;
   }
 
-  /** A new, empty segment. */
-  static create(dir: string, baseOffset: number, indexIntervalBytes: number, logger: StorageLogger): LogSegment {
-    const segment = new LogSegment(dir, baseOffset, 0, indexIntervalBytes, logger);
+  /** A new, empty segment; `fileSuffix` names the files of one that is not part of the log yet (CLEANED_FILE_SUFFIX). */
+  static create(dir: string, baseOffset: number, indexIntervalBytes: number, logger: StorageLogger, fileSuffix = ''): LogSegment {
+    const segment = new LogSegment(dir, baseOffset, 0, indexIntervalBytes, logger, fileSuffix);
     const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
     segment.fd = fs.openSync(segment.logPath, O_RDWR | O_CREAT | O_EXCL, 0o644);
     segment.offsetIndex.reset();
@@ -97,13 +109,27 @@ export class LogSegment {
   }
 
   /** A segment already on disk. Costs one stat: nothing is read until the segment is used. */
-  static open(dir: string, baseOffset: number, indexIntervalBytes: number, logger: StorageLogger): LogSegment {
-    const size = fs.statSync(path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX))).size;
-    return new LogSegment(dir, baseOffset, size, indexIntervalBytes, logger);
+  static open(dir: string, baseOffset: number, indexIntervalBytes: number, logger: StorageLogger, fileSuffix = ''): LogSegment {
+    const size = fs.statSync(path.join(dir, segmentFileName(baseOffset, LOG_FILE_SUFFIX) + fileSuffix)).size;
+    return new LogSegment(dir, baseOffset, size, indexIntervalBytes, logger, fileSuffix);
+  }
+
+  get logPath(): string {
+    return this.filePath;
   }
 
   get size(): number {
     return this.sizeBytes;
+  }
+
+  /** The log file's modification time. */
+  get lastModified(): number {
+    return fs.statSync(this.logPath).mtimeMs;
+  }
+
+  /** A cleaned segment takes the modification time of the last segment it replaces, as in Kafka: time-based rules keep seeing the original age. */
+  set lastModified(ms: number) {
+    fs.utimesSync(this.logPath, ms / 1000, ms / 1000);
   }
 
   /** The offset after the last batch. Valid for the active segment (see loadTailState). */
@@ -230,6 +256,32 @@ export class LogSegment {
       return found === undefined;
     });
     return found;
+  }
+
+  /**
+   * The whole batches from the one holding `startOffset` to the end of the segment, read a chunk at a time,
+   * each checked against its CRC (the cleaner must not launder a corrupt batch into a new CRC). Throws
+   * CORRUPT_RECORD at a bad or partial batch.
+   */
+  *readBatchesFrom(startOffset: number): Generator<ReadBatch> {
+    const start = this.translateOffset(startOffset);
+    if (start === undefined) return;
+    let position = start.position;
+    let chunk: Buffer = Buffer.alloc(0);
+    let chunkStart = position;
+    // A fresh buffer per chunk, so what was yielded stays valid after the next read.
+    const refill = (atLeast: number): void => {
+      chunkStart = position;
+      chunk = this.readBytes(position, Math.min(Math.max(RECOVERY_CHUNK_BYTES, atLeast), this.sizeBytes - position));
+    };
+    while (position < this.sizeBytes) {
+      if (position + LOG_OVERHEAD > chunkStart + chunk.length) refill(LOG_OVERHEAD);
+      const size = chunk.readInt32BE(position - chunkStart + 8) + LOG_OVERHEAD;
+      if (position + size > chunkStart + chunk.length) refill(size);
+      const header = verifyBatch(chunk, position - chunkStart);
+      yield { buffer: chunk, position: position - chunkStart, header };
+      position += header.sizeInBytes;
+    }
   }
 
   /** Visits the headers of the batches that start at or after `startOffset`, in order, without reading their records. */
@@ -532,6 +584,31 @@ export class LogSegment {
     this.timeIndex.close();
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+  }
+
+  /**
+   * Renames the segment's files from `oldSuffix` to `newSuffix`, the indexes first and the log file last:
+   * the log file's name is what recovery goes by, so its rename completes the step.
+   */
+  changeFileSuffixes(oldSuffix: string, newSuffix: string): void {
+    const renamed = (file: string): string => {
+      if (!file.endsWith(oldSuffix)) throw new BrookError('INTERNAL', `${file} does not end with ${oldSuffix}`);
+      return file.slice(0, file.length - oldSuffix.length) + newSuffix;
+    };
+    this.offsetIndex.renameTo(renamed(this.offsetIndex.path));
+    this.timeIndex.renameTo(renamed(this.timeIndex.path));
+    const logPath = renamed(this.logPath);
+    fs.renameSync(this.logPath, logPath);
+    this.filePath = logPath;
+  }
+
+  /** Removes whichever of the segment's files exist: a cleaned segment the cleaner gives up on. */
+  deleteIfExists(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    this.offsetIndex.delete();
+    this.timeIndex.delete();
+    fs.rmSync(this.logPath, { force: true });
   }
 
   /** Removes the segment's files; the log file is renamed first, so a crash midway leaves only leftovers. */

@@ -111,6 +111,17 @@ export class ProducerStateManager {
     });
   }
 
+  /**
+   * The last offset of each producer's last batch (Kafka's lastRecordsOfActiveProducers): the cleaner
+   * keeps those batches, if only as empty headers, so a state rebuilt from the log finds each producer's
+   * last sequence again.
+   */
+  lastDataOffsets(): Map<number, number> {
+    const offsets = new Map<number, number>();
+    for (const [producerId, entry] of this.producers) offsets.set(producerId, entry.batches[entry.batches.length - 1]!.lastOffset);
+    return offsets;
+  }
+
   /** Forgets the producers that have not appended for `producerIdExpirationMs` (Kafka's removeExpiredProducers). */
   removeExpiredProducers(now: number, producerIdExpirationMs: number): void {
     for (const [producerId, entry] of this.producers) {
