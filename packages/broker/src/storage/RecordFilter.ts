@@ -1,22 +1,25 @@
-import { BATCH_HEADER_SIZE, decodeRecords, LOG_OVERHEAD, type BatchHeader, type DecodedRecord } from '@brook/types';
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  CRC_OFFSET,
+  decodeRecords,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  TIMESTAMP_TYPE_MASK,
+  type BatchHeader,
+  type DecodedRecord,
+} from '@brook/types';
 import { crc32c } from '@node-rs/crc32';
 
-// Field positions of a v2 batch header (Kafka's DefaultRecordBatch), for the batches the cleaner writes.
-const LENGTH_OFFSET = 8;
-const PARTITION_LEADER_EPOCH_OFFSET = 12;
-const MAGIC_OFFSET = 16;
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
-const LAST_OFFSET_DELTA_OFFSET = 23;
-const BASE_TIMESTAMP_OFFSET = 27;
-const MAX_TIMESTAMP_OFFSET = 35;
-const PRODUCER_ID_OFFSET = 43;
-const PRODUCER_EPOCH_OFFSET = 51;
-const BASE_SEQUENCE_OFFSET = 53;
-const RECORDS_COUNT_OFFSET = 57;
-
-/** LogAppendTime: every record's timestamp is the batch's maxTimestamp. */
-const TIMESTAMP_TYPE_MASK = 0x08;
 /** KIP-534: the batch's baseTimestamp is its delete horizon, the time from which its tombstones may be removed. */
 const DELETE_HORIZON_FLAG = 0x40;
 const TWO_POW_32 = 4294967296;

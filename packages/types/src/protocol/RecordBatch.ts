@@ -22,22 +22,22 @@ export const LOG_OVERHEAD = 12;
 
 const MAGIC = 2;
 // Field positions inside a batch, as in Kafka's DefaultRecordBatch.
-const LENGTH_OFFSET = 8;
-const PARTITION_LEADER_EPOCH_OFFSET = 12;
-const MAGIC_OFFSET = 16;
-const CRC_OFFSET = 17;
-const ATTRIBUTES_OFFSET = 21;
-const LAST_OFFSET_DELTA_OFFSET = 23;
-const BASE_TIMESTAMP_OFFSET = 27;
-const MAX_TIMESTAMP_OFFSET = 35;
-const PRODUCER_ID_OFFSET = 43;
-const PRODUCER_EPOCH_OFFSET = 51;
-const BASE_SEQUENCE_OFFSET = 53;
-const RECORDS_COUNT_OFFSET = 57;
+export const LENGTH_OFFSET = 8;
+export const PARTITION_LEADER_EPOCH_OFFSET = 12;
+export const MAGIC_OFFSET = 16;
+export const CRC_OFFSET = 17;
+export const ATTRIBUTES_OFFSET = 21;
+export const LAST_OFFSET_DELTA_OFFSET = 23;
+export const BASE_TIMESTAMP_OFFSET = 27;
+export const MAX_TIMESTAMP_OFFSET = 35;
+export const PRODUCER_ID_OFFSET = 43;
+export const PRODUCER_EPOCH_OFFSET = 51;
+export const BASE_SEQUENCE_OFFSET = 53;
+export const RECORDS_COUNT_OFFSET = 57;
 
 // Batch attributes.
 const COMPRESSION_CODEC_MASK = 0x07;
-const TIMESTAMP_TYPE_MASK = 0x08; // set: LogAppendTime, every record's timestamp is maxTimestamp
+export const TIMESTAMP_TYPE_MASK = 0x08; // set: LogAppendTime, every record's timestamp is maxTimestamp
 const TRANSACTIONAL_FLAG_MASK = 0x10;
 const CONTROL_FLAG_MASK = 0x20;
 
