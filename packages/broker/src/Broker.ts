@@ -4,6 +4,8 @@ import { brokerLogDir, brokerPort, type BrokerConfig } from './config';
 import { FetchService } from './fetch/FetchService';
 import { GroupAdmin } from './group/GroupAdmin';
 import { GroupService } from './group/GroupService';
+import { ConsumerInstanceManager } from './consumer/ConsumerInstanceManager';
+import { SeedConsumers } from './consumer/SeedConsumers';
 import { createBrokerApp } from './http/createBrokerApp';
 import { BrokerLifecycleManager } from './metadata/BrokerLifecycleManager';
 import { MetadataCache } from './metadata/MetadataCache';
@@ -30,6 +32,7 @@ export class Broker implements RunningService {
     private readonly lifecycle: BrokerLifecycleManager,
     private readonly replicas: ReplicaManager,
     private readonly groups: GroupService,
+    private readonly consumers: ConsumerInstanceManager,
     private readonly server: ListeningServer,
   ) {}
 
@@ -69,15 +72,20 @@ export class Broker implements RunningService {
       controller,
       logger,
     );
+    const produce = new ProduceService(config.brokerId, metadata, replicas, peers, config.produceTimeoutMs, logger);
+    const topics = new TopicAdmin(config.cluster, controller, metadata);
+    const consumers = new ConsumerInstanceManager(groups, fetch, metadata, { logger, instanceTimeoutMs: config.consumerInstanceTimeoutMs });
     const services = {
       brokerId: config.brokerId,
       metadata,
-      produce: new ProduceService(config.brokerId, metadata, replicas, peers, config.produceTimeoutMs, logger),
+      produce,
       fetch,
-      topics: new TopicAdmin(config.cluster, controller, metadata),
+      topics,
       replicas,
       groups,
       groupAdmin: new GroupAdmin(fetch, metadata),
+      consumers,
+      seedConsumers: new SeedConsumers(consumers, metadata, topics, produce),
     };
     const server = await listen(createBrokerApp(services, logger, config.maxRequestBytes), brokerPort(config), config.bind);
 
@@ -96,7 +104,7 @@ export class Broker implements RunningService {
     replicas.startup();
     lifecycle.start();
     logger.info({ brokerId: config.brokerId, cluster: config.cluster, port: server.port, logDir }, 'broker listening');
-    return new Broker(logger, logManager, controller, peers, lifecycle, replicas, groups, server);
+    return new Broker(logger, logManager, controller, peers, lifecycle, replicas, groups, consumers, server);
   }
 
   get port(): number {
@@ -104,6 +112,8 @@ export class Broker implements RunningService {
   }
 
   async stop(): Promise<void> {
+    // Consumer instances leave their groups (and auto-commit) while the coordinators can still be reached.
+    await Promise.race([this.consumers.stop(), new Promise((r) => setTimeout(r, 2000).unref())]);
     const moved = await this.lifecycle.controlledShutdown(CONTROLLED_SHUTDOWN_TIMEOUT_MS);
     if (!moved) this.logger.warn('controlled shutdown not confirmed by the controller; stopping anyway');
     await this.lifecycle.stop();

@@ -11,3 +11,4 @@ export * from './api/ProduceFrame';
 export * from './api/admin';
 export * from './api/replication';
 export * from './api/groups';
+export * from './api/consumers';

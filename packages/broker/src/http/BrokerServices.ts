@@ -5,6 +5,8 @@ import type { ProduceService } from '../produce/ProduceService';
 import type { ReplicaManager } from '../server/ReplicaManager';
 import type { GroupAdmin } from '../group/GroupAdmin';
 import type { GroupService } from '../group/GroupService';
+import type { ConsumerInstanceManager } from '../consumer/ConsumerInstanceManager';
+import type { SeedConsumers } from '../consumer/SeedConsumers';
 
 /** The logic objects the routes are thin adapters over. */
 export interface BrokerServices {
@@ -16,4 +18,6 @@ export interface BrokerServices {
   replicas: ReplicaManager;
   groups: GroupService;
   groupAdmin: GroupAdmin;
+  consumers: ConsumerInstanceManager;
+  seedConsumers: SeedConsumers;
 }

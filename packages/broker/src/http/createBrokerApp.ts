@@ -7,6 +7,8 @@ import { recordRoutes } from './routes/records';
 import { replicationRoutes } from './routes/replication';
 import { groupRoutes } from './routes/groups';
 import { restProxyRoutes } from './routes/restProxy';
+import { consumerRoutes } from './routes/consumers';
+import { seedConsumerRoutes } from './routes/seedConsumers';
 
 export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
   const app = createApp({ logger, bodyLimit });
@@ -19,5 +21,7 @@ export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: nu
   app.use(eventsRoutes(s));
   app.use(pubsubRoutes(s));
   app.use(restProxyRoutes(s));
+  app.use(consumerRoutes(s));
+  app.use(seedConsumerRoutes(s.seedConsumers));
   return finishApp(app, logger);
 }
