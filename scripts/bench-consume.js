@@ -3,7 +3,7 @@
  * Consume benchmark over the group protocol and the JSON read route, as an HTTP client would do it:
  * members join a group (KIP-848 heartbeat), read their assigned partitions from the leaders, and commit.
  * Measures records/s for 1 and for 3 members reading the same topic from the beginning, then the
- * rebalance time after a member dies (it stops heartbeating) until the others own every partition.
+ * rebalance time after a member dies: from its last heartbeat until the others own every partition.
  *
  *   node scripts/bench-consume.js [--records 300000] [--value-bytes 100] [--partitions 6] [--session-timeout-ms 3000]
  */
@@ -30,7 +30,7 @@ class Member {
       subscribedTopics: this.memberEpoch === 0 ? [this.topic] : undefined,
     });
     if (res.status !== 200) throw new Error(`heartbeat ${res.status} ${JSON.stringify(res.data)}`);
-    Object.assign(this, { memberId: res.data.memberId, memberEpoch: res.data.memberEpoch });
+    Object.assign(this, { memberId: res.data.memberId, memberEpoch: res.data.memberEpoch, lastHeartbeatAt: Date.now() });
     this.assignment = (res.data.assignment.find((a) => a.topic === this.topic) || { partitions: [] }).partitions;
   }
 }
@@ -100,10 +100,11 @@ async function main() {
 
     const one = await consume(1);
     const three = await consume(3);
-    // Rebalance: the third member of the 3-member group stops heartbeating.
+    // Rebalance: the third member of the 3-member group stops heartbeating; timed from its last heartbeat.
     const survivors = three.membersState.slice(0, 2);
     const dead = three.membersState[2];
-    const stoppedAt = Date.now();
+    await dead.heartbeat();
+    const stoppedAt = dead.lastHeartbeatAt;
     await until(async () => {
       for (const m of survivors) await m.heartbeat();
       const owned = survivors.flatMap((m) => m.assignment);
