@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { BrookError, isValidName, partitionForKey } from '@brook/types';
+import { BrookError, isValidName, partitionForKey, type ConsumedRecord } from '@brook/types';
 import type { TopicAdmin } from '../admin/TopicAdmin';
 import type { MetadataCache } from '../metadata/MetadataCache';
 import { keyBytes, toOutgoingRecord } from '../produce/JsonRecordCodec';
@@ -26,15 +26,8 @@ export function clientGroupId(id: string): string {
   return out;
 }
 
-export interface SeedMessage {
-  topic: string;
-  partition: number;
-  offset: number;
-  key: string | null;
-  value: unknown;
-  timestamp: number;
-  headers: Record<string, string | null>;
-}
+/** A record with its topic and partition, as the seeds' consume routes answer it. */
+export type SeedMessage = ConsumedRecord & { topic: string; partition: number };
 
 const toMessage = (r: InstanceRecord): SeedMessage => ({ topic: r.topic, partition: r.partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers });
 
