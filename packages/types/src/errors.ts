@@ -87,7 +87,3 @@ export class BrookError extends Error {
     );
   }
 }
-
-export function isBrookError(e: unknown): e is BrookError {
-  return e instanceof BrookError;
-}

@@ -20,8 +20,3 @@ export function validateName(kind: 'topic' | 'cluster', name: unknown): string {
   }
   return name;
 }
-
-/** Names that start with "__" are Brook's own (such as __consumer_offsets). */
-export function isInternalTopic(name: string): boolean {
-  return name.startsWith('__');
-}

@@ -25,5 +25,3 @@ export const nonNegativeInt = z
       .nonnegative({ error: 'must not be negative' })
       .max(Number.MAX_SAFE_INTEGER, { error: 'is too large' }),
   );
-
-export const positiveInt = nonNegativeInt.refine((n) => n > 0, { error: 'must be at least 1' });
