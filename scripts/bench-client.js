@@ -7,20 +7,13 @@
  */
 const path = require('node:path');
 const { json, until, startCluster, writeResult, ROOT } = require('./lib/cluster');
+const { parseFlags } = require('./lib/flags');
 const { Producer } = require(path.join(ROOT, 'packages/client/dist'));
 
-function parseArgs(argv) {
-  const args = { records: 1000000, valueBytes: 100, batchSize: 65536, lingerMs: 5, acks: 'all', partitions: 6 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in args)) throw new Error(`unknown option ${argv[i]}`);
-    args[key] = typeof args[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return args;
-}
+const DEFAULTS = { records: 1000000, valueBytes: 100, batchSize: 65536, lingerMs: 5, acks: 'all', partitions: 6 };
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseFlags(process.argv.slice(2), DEFAULTS);
   const cluster = await startCluster();
   try {
     const topic = 'client-bench';

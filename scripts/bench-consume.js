@@ -8,16 +8,9 @@
  *   node scripts/bench-consume.js [--records 300000] [--value-bytes 100] [--partitions 6] [--session-timeout-ms 3000]
  */
 const { json, until, startCluster, writeResult } = require('./lib/cluster');
+const { parseFlags } = require('./lib/flags');
 
-function parseArgs(argv) {
-  const args = { records: 300000, valueBytes: 100, partitions: 6, sessionTimeoutMs: 3000 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in args)) throw new Error(`unknown option ${argv[i]}`);
-    args[key] = Number(argv[i + 1]);
-  }
-  return args;
-}
+const DEFAULTS = { records: 300000, valueBytes: 100, partitions: 6, sessionTimeoutMs: 3000 };
 
 class Member {
   constructor(cluster, ports, group, topic) {
@@ -36,7 +29,7 @@ class Member {
 }
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseFlags(process.argv.slice(2), DEFAULTS);
   const cluster = await startCluster({ env: { BROOK_GROUP_SESSION_TIMEOUT_MS: String(args.sessionTimeoutMs) } });
   try {
     const topic = 'consume-bench';

@@ -8,19 +8,12 @@
  *   node scripts/bench-failover.js [--kills 10] [--signal SIGKILL|SIGTERM] [--session-timeout-ms 6000]
  */
 const { json, until, startCluster, percentile, writeResult } = require('./lib/cluster');
+const { parseFlags } = require('./lib/flags');
 
-function parseArgs(argv) {
-  const args = { kills: 10, signal: 'SIGKILL', sessionTimeoutMs: 6000 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in args)) throw new Error(`unknown option ${argv[i]}`);
-    args[key] = typeof args[key] === 'number' ? Number(argv[i + 1]) : argv[i + 1];
-  }
-  return args;
-}
+const DEFAULTS = { kills: 10, signal: 'SIGKILL', sessionTimeoutMs: 6000 };
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseFlags(process.argv.slice(2), DEFAULTS);
   const cluster = await startCluster({ args: ['--session-timeout-ms', String(args.sessionTimeoutMs)] });
   try {
     const topic = 'failover';

@@ -12,21 +12,12 @@
  */
 const { Pool } = require('undici');
 const { json, until, startCluster, percentile, writeResult } = require('./lib/cluster');
+const { parseFlags } = require('./lib/flags');
 
-function parseArgs(argv) {
-  const defaults = { records: 200000, valueBytes: 100, batch: 100, inflight: 1, partitions: 3, route: 'leader', acks: 'all', controller: '' };
-  const args = { ...defaults };
-  for (let i = 0; i < argv.length; i++) {
-    const key = argv[i].replace(/^--/, '').replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-    if (!(key in defaults)) throw new Error(`unknown option ${argv[i]}`);
-    const value = argv[++i];
-    args[key] = typeof defaults[key] === 'number' ? Number(value) : value;
-  }
-  return args;
-}
+const DEFAULTS = { records: 200000, valueBytes: 100, batch: 100, inflight: 1, partitions: 3, route: 'leader', acks: 'all', controller: '' };
 
 async function main() {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseFlags(process.argv.slice(2), DEFAULTS);
   const cluster = args.controller ? { url: args.controller, startupMs: null, stop: async () => {} } : await startCluster();
   const controller = new Pool(cluster.url);
   const topic = `bench-${Date.now()}`;

@@ -14,7 +14,10 @@ import {
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
   RECORDS_COUNT_OFFSET,
+  sizeOfVarlong,
   TIMESTAMP_TYPE_MASK,
+  writeInt64,
+  writeVarlong,
   type BatchHeader,
   type DecodedRecord,
 } from '@brook/types';
@@ -22,7 +25,6 @@ import { crc32c } from '@node-rs/crc32';
 
 /** KIP-534: the batch's baseTimestamp is its delete horizon, the time from which its tombstones may be removed. */
 const DELETE_HORIZON_FLAG = 0x40;
-const TWO_POW_32 = 4294967296;
 
 /** Which records of a batch survive cleaning (Kafka's MemoryRecords.RecordFilter). */
 export interface RecordFilter {
@@ -176,30 +178,4 @@ function readVarlong(buf: Buffer, pos: number): number {
   }
   cursor = pos;
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
-function sizeOfVarlong(value: number): number {
-  let z = value >= 0 ? value * 2 : -value * 2 - 1;
-  let size = 1;
-  while (z >= 0x80) {
-    z = Math.floor(z / 0x80);
-    size++;
-  }
-  return size;
-}
-
-function writeVarlong(buf: Buffer, pos: number, value: number): number {
-  let z = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (z >= 0x80) {
-    buf[pos++] = (z % 0x80) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  buf[pos++] = z;
-  return pos;
-}
-
-function writeInt64(buf: Buffer, pos: number, value: number): void {
-  const high = Math.floor(value / TWO_POW_32);
-  buf.writeInt32BE(high, pos);
-  buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4);
 }

@@ -386,7 +386,8 @@ function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * TWO_POW_32 + buf.readUInt32BE(pos + 4);
 }
 
-function writeInt64(buf: Buffer, pos: number, value: number): void {
+/** Writes a safe integer as a big-endian int64 without BigInt (two 32-bit halves). */
+export function writeInt64(buf: Buffer, pos: number, value: number): void {
   const high = Math.floor(value / TWO_POW_32);
   buf.writeInt32BE(high, pos);
   buf.writeUInt32BE(value - high * TWO_POW_32, pos + 4);
@@ -405,7 +406,8 @@ function sizeOfVarint(value: number): number {
   return sizeOfUnsignedVarint(zigzag32(value));
 }
 
-function sizeOfVarlong(value: number): number {
+/** Bytes of a zigzag varlong (Kafka's record encoding). */
+export function sizeOfVarlong(value: number): number {
   if ((value | 0) === value) return sizeOfVarint(value);
   let z = value >= 0 ? value * 2 : -value * 2 - 1;
   let size = 1;
@@ -425,7 +427,8 @@ function writeUnsignedVarint(buf: Buffer, pos: number, u: number): number {
   return pos;
 }
 
-function writeVarlong(buf: Buffer, pos: number, value: number): number {
+/** Writes a zigzag varlong at `pos`; answers the position after it. */
+export function writeVarlong(buf: Buffer, pos: number, value: number): number {
   if ((value | 0) === value) return writeUnsignedVarint(buf, pos, zigzag32(value));
   let z = value >= 0 ? value * 2 : -value * 2 - 1; // beyond int32: arithmetic instead of bit operations
   while (z >= 0x80) {
