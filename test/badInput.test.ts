@@ -113,6 +113,16 @@ describe('bad input', () => {
     expectError(await cluster.http.post(`${broker}/create_topic/fresh/many`), 400);
   });
 
+  test('a consumer fetch (POST /fetch) with a bad body is 400 in the error shape', async () => {
+    const fetchOf = (partitions: unknown, more: object = {}) => cluster.http.post(`${broker}/fetch`, { maxWaitMs: 0, partitions, ...more });
+    expectError(await fetchOf([]), 400, 'INVALID_REQUEST');
+    expectError(await fetchOf([{ topic, partition: 0, fetchOffset: -1 }]), 400, 'INVALID_REQUEST');
+    expectError(await fetchOf([{ topic: '../x', partition: 0, fetchOffset: 0 }]), 400);
+    expectError(await fetchOf([{ topic, partition: 0, fetchOffset: 0 }], { maxWaitMs: 60_000 }), 400, 'INVALID_REQUEST');
+    expectError(await fetchOf([{ topic, partition: 0, fetchOffset: 0 }], { maxBytesPerPartition: 0 }), 400, 'INVALID_REQUEST');
+    expectError(await cluster.http.post(`${broker}/fetch`, { partitions: [{ topic, partition: 0, fetchOffset: 0 }] }), 400, 'INVALID_REQUEST');
+  });
+
   test.each(['../escape', '/tmp/abs', 'controller', '.', 'a/../../b'])('a cluster log_directory %p outside the data directory is refused', async (dir) => {
     const res = await cluster.http.post(`${controller}/cluster`, { name: 'other', num_brokers: 1, log_directory: dir });
     expectError(res, 400);

@@ -21,11 +21,13 @@ class Member {
     private readonly topics: string[],
   ) {}
 
-  async heartbeat(): Promise<void> {
+  /** Without `owned`, the heartbeat itself acknowledges what the last answer revoked. */
+  async heartbeat(owned?: Assignment[]): Promise<void> {
     const res = await this.cluster.http.post(`${this.cluster.brokerUrl(this.brokerId)}/groups/${this.group}/heartbeat`, {
       memberId: this.memberId,
       memberEpoch: this.memberEpoch,
       subscribedTopics: this.memberEpoch === 0 ? this.topics : undefined,
+      ownedTopicPartitions: owned,
     });
     if (res.status !== 200) throw new Error(`heartbeat: ${res.status} ${JSON.stringify(res.data)}`);
     this.memberId = res.data.memberId;
@@ -92,6 +94,33 @@ describe('consumer groups', () => {
     for (const m of members.slice(0, 2)) await m.leave();
   });
 
+  test('a revoked partition moves only once its holder\'s owned partitions no longer list it', async () => {
+    const a = new Member(cluster, 'handover', 1, [topic]);
+    const b = new Member(cluster, 'handover', 2, [topic]);
+    await a.heartbeat([]);
+    const everything = a.assignment;
+    expect(a.owned()).toHaveLength(6);
+    await b.heartbeat([]);
+    const epoch = a.memberEpoch;
+    await a.heartbeat(everything); // told to give three up, at the same epoch
+    expect(a.owned()).toHaveLength(3);
+    expect(a.memberEpoch).toBe(epoch);
+    await a.heartbeat(everything); // still busy with them
+    await b.heartbeat([]);
+    expect(b.owned()).toEqual([]);
+    const during = (await cluster.http.get(`${cluster.brokerUrl(3)}/consumer-groups/handover`)).data;
+    expect(during.state).toBe('Reconciling');
+    expect(during.members.find((m: { memberId: string }) => m.memberId === a.memberId).partitionsPendingRevocation[0].partitions).toHaveLength(3);
+    await a.heartbeat(a.assignment); // acknowledges
+    expect(a.memberEpoch).toBeGreaterThan(epoch);
+    await b.heartbeat([]);
+    expect(b.owned()).toHaveLength(3);
+    expect([...a.owned(), ...b.owned()].sort()).toEqual(everything[0]!.partitions.map((p) => `${topic}-${p}`).sort());
+    expect((await cluster.http.get(`${cluster.brokerUrl(1)}/consumer-groups/handover`)).data.state).toBe('Stable');
+    await a.leave();
+    await b.leave();
+  });
+
   test('committed offsets survive kill -9 of the coordinator, and lag is exact', async () => {
     for (let p = 0; p < 6; p++) {
       const res = await cluster.http.post(`${cluster.brokerUrl(1)}/events`, { topic, records: Array.from({ length: 10 + p }, (_, i) => ({ partition: p, value: i })) });
@@ -134,6 +163,12 @@ describe('consumer groups', () => {
   test('offsets are reset only while the group has no members: to the earliest, the latest, or a time', async () => {
     const member = new Member(cluster, 'resets', 1, [topic]);
     await settle([member], 6);
+    // Members come first, as in Kafka: without committed offsets it is still GROUP_NOT_EMPTY, from any broker.
+    for (const brokerId of [1, 2, 3]) {
+      const noOffsetsYet = await cluster.http.post(`${cluster.brokerUrl(brokerId)}/consumer-groups/resets/reset-offsets`, { to: 'earliest' });
+      expect(noOffsetsYet.status).toBe(409);
+      expect(noOffsetsYet.data.error.code).toBe('GROUP_NOT_EMPTY');
+    }
     await cluster.http.post(`${cluster.brokerUrl(1)}/groups/resets/offsets`, { memberId: member.memberId, memberEpoch: member.memberEpoch, offsets: [{ topic, partition: 0, offset: 3 }] });
     const busy = await cluster.http.post(`${cluster.brokerUrl(2)}/consumer-groups/resets/reset-offsets`, { to: 'earliest' });
     expect(busy.status).toBe(409);

@@ -77,6 +77,7 @@ describe('idempotent producer', () => {
   });
 
   test('an idempotent request must target one partition', async () => {
+    await cluster.waitForActiveBrokers(3); // the broker killed above is restarted by the launcher
     const res = await cluster.http.post(`${cluster.brokerUrl(1)}/events`, {
       topic,
       producer_id: 1,

@@ -2,6 +2,7 @@ import { HttpJsonClient, listen, type ListeningServer, type Logger, type Running
 import { TopicAdmin } from './admin/TopicAdmin';
 import { brokerLogDir, brokerPort, type BrokerConfig } from './config';
 import { FetchService } from './fetch/FetchService';
+import { ConsumerFetchService } from './fetch/ConsumerFetchService';
 import { GroupAdmin } from './group/GroupAdmin';
 import { GroupService } from './group/GroupService';
 import { ConsumerInstanceManager } from './consumer/ConsumerInstanceManager';
@@ -64,6 +65,7 @@ export class Broker implements RunningService {
         cluster: config.cluster,
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         sessionTimeoutMs: config.groupSessionTimeoutMs,
+        rebalanceTimeoutMs: config.groupRebalanceTimeoutMs,
         ackTimeoutMs: config.produceTimeoutMs,
       },
       metadata,
@@ -80,6 +82,7 @@ export class Broker implements RunningService {
       metadata,
       produce,
       fetch,
+      consumerFetch: new ConsumerFetchService(metadata, replicas),
       topics,
       replicas,
       groups,

@@ -39,6 +39,10 @@ export const brokerConfigSpec = {
     schema: opt.int(10_000, 100),
     describe: 'a group member that has not heartbeated for this long is removed and its partitions move',
   },
+  groupRebalanceTimeoutMs: {
+    schema: opt.int(60_000, 100),
+    describe: 'a group member that has not acknowledged a revocation for this long is removed and its partitions move',
+  },
   consumerInstanceTimeoutMs: {
     schema: opt.int(300_000, 100),
     describe: 'an HTTP consumer instance unused for this long is closed and leaves its group',

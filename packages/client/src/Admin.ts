@@ -30,7 +30,15 @@ export interface GroupDescription {
   groupId: string;
   state: string;
   groupEpoch: number;
-  members: Array<{ memberId: string; clientId: string; memberEpoch: number; subscribedTopics: string[]; assignment: Array<{ topic: string; partitions: number[] }> }>;
+  members: Array<{
+    memberId: string;
+    clientId: string;
+    memberEpoch: number;
+    subscribedTopics: string[];
+    assignment: Array<{ topic: string; partitions: number[] }>;
+    /** Taken away by the coordinator's last answer but still the member's until it acknowledges. */
+    partitionsPendingRevocation: Array<{ topic: string; partitions: number[] }>;
+  }>;
   offsets: Array<{ topic: string; partition: number; offset: number; [k: string]: unknown }>;
   [k: string]: unknown;
 }

@@ -1,7 +1,6 @@
 import { HttpJsonClient } from '@brook/runtime';
 import {
   BrookError,
-  encodeBatch,
   encodeProduceFrame,
   ERROR_STATUS,
   type ErrorCode,
@@ -129,7 +128,11 @@ export class Producer {
   private readonly inFlightByLeader = new Map<string, number>();
   private producerId = -1;
   private producerEpoch = -1;
-  /** A batch was given up: sequences have a gap, so a new producer id is needed before sending more. */
+  /**
+   * A numbered batch was given up: its sequence may be a gap, so batches not yet numbered wait for a new
+   * producer id. Batches already numbered keep their id and sequence to the end (renumbering one the
+   * broker may have appended would duplicate it); the new id is taken once none of them is pending.
+   */
   private needNewProducerId = false;
   private registering = false;
   private connected = false;
@@ -168,6 +171,7 @@ export class Producer {
       batchSize: this.opts.batchSize,
       lingerMs: this.opts.lingerMs,
       maxInFlightPerPartition: this.opts.maxInFlightPerBroker,
+      idempotent: this.opts.idempotent,
     });
   }
 
@@ -182,7 +186,10 @@ export class Producer {
     const res = await this.controller.post<RegisterProducerResponse>('/register_producer/', { cluster: this.opts.cluster });
     this.producerId = res.producerId;
     this.producerEpoch = res.producerEpoch;
-    for (const q of this.accumulator.queues()) q.nextSequence = 0;
+    for (const q of this.accumulator.queues()) {
+      q.nextSequence = 0;
+      q.firstAcked = false;
+    }
   }
 
   /** The producer id and epoch (−1 when not idempotent or not connected). */
@@ -198,6 +205,10 @@ export class Producer {
     try {
       if (!this.connected) throw new BrookError('INVALID_REQUEST', 'call connect() before send()');
       if (this.closing) throw new BrookError('INVALID_REQUEST', 'the producer is disconnecting');
+      // Checked here, not when the record is encoded into its batch: a bad record must not leave a half-made batch.
+      if (record.timestamp !== undefined && (!Number.isSafeInteger(record.timestamp) || record.timestamp < 0)) {
+        throw new BrookError('INVALID_RECORD', `invalid timestamp ${record.timestamp}: use milliseconds since the epoch`);
+      }
       const partitions = this.metadata.partitions(record.topic);
       // An unknown topic: refresh once (UNKNOWN_TOPIC when it is still unknown), then send.
       if (!partitions) return this.metadata.requirePartitions(record.topic).then(() => this.send(record));
@@ -314,23 +325,14 @@ export class Producer {
     return p;
   }
 
-  private totalInFlight(): number {
-    let n = 0;
-    for (const v of this.inFlightByLeader.values()) n += v;
-    return n;
-  }
-
   /** One pass of the sender: drains ready batches into requests, then schedules the next pass. */
   private runOnce(): void {
     if (this.closing) return;
-    if (this.needNewProducerId) {
-      if (this.totalInFlight() > 0 || this.registering) return; // a completing request wakes us
+    if (this.needNewProducerId && !this.registering && !this.accumulator.hasSequencedPending) {
       this.registering = true;
       this.registerProducer()
         .then(() => {
           this.needNewProducerId = false;
-          // Batches that were sent under the old id are numbered again under the new one.
-          for (const q of this.accumulator.queues()) for (const b of q.queue) { b.baseSequence = -1; b.encoded = undefined; }
         })
         .catch(() => undefined)
         .finally(() => {
@@ -350,6 +352,7 @@ export class Producer {
       },
       (leader) => (this.inFlightByLeader.get(leader) ?? 0) < this.opts.maxInFlightPerBroker,
       this.opts.maxRequestSize,
+      this.needNewProducerId,
     );
     if (missingLeader) {
       this.metadata.invalidate();
@@ -373,21 +376,18 @@ export class Producer {
       .catch(() => undefined)
       .finally(() => {
         this.refreshing = false;
+        for (const q of this.accumulator.queues()) q.leaderOverride = undefined;
         this.wakeup(0);
       });
   }
 
   private encode(q: PartitionQueue, batch: ProducerBatch): Buffer {
     if (batch.encoded) return batch.encoded;
-    if (this.opts.idempotent) {
-      batch.producerId = this.producerId;
-      batch.baseSequence = q.nextSequence;
-      q.nextSequence = (q.nextSequence + batch.recordCount) % 0x80000000;
-      batch.encoded = encodeBatch(batch.records, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence });
-    } else {
-      batch.encoded = encodeBatch(batch.records);
-    }
-    return batch.encoded;
+    if (!this.opts.idempotent) return batch.encode();
+    batch.producerId = this.producerId;
+    batch.baseSequence = q.nextSequence;
+    q.nextSequence = (q.nextSequence + batch.recordCount) % 0x80000000;
+    return batch.encode({ producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence });
   }
 
   private sendRequest(leader: string, list: Array<{ queue: PartitionQueue; batch: ProducerBatch }>): void {
@@ -404,7 +404,7 @@ export class Producer {
         const error = results instanceof Error ? toErrorBody(results) : results.get(key) ?? null;
         const offset = offsets?.get(key);
         if (error === null && offset !== undefined) this.onSuccess(queue, batch, offset);
-        else this.onError(queue, batch, error ?? { code: 'INTERNAL', message: `no answer for ${batch.topic}-${batch.partition}` });
+        else this.onError(queue, batch, error ?? { code: 'INTERNAL', message: `no answer for ${batch.topic}-${batch.partition}` }, leader);
       }
       this.wakeup(0);
     };
@@ -430,21 +430,25 @@ export class Producer {
   }
 
   private onSuccess(q: PartitionQueue, batch: ProducerBatch, baseOffset: number): void {
+    q.firstAcked = true;
     if (q.retrying && q.inFlight === 0 && !q.queue.some((b) => b.baseSequence >= 0)) q.retrying = false;
     this.stats.recordsAcked += batch.recordCount;
     batch.complete(baseOffset);
     this.release(batch);
   }
 
-  private onError(q: PartitionQueue, batch: ProducerBatch, error: { code: string; message: string; [k: string]: unknown }): void {
+  private onError(q: PartitionQueue, batch: ProducerBatch, error: { code: string; message: string; [k: string]: unknown }, sentTo: string): void {
     if (STALE_METADATA_CODES.has(error.code) || error.code === 'REQUEST_TIMED_OUT') {
       this.metadata.invalidate();
       this.refreshMetadata();
     }
+    // The broker named the leader: go there now rather than after a metadata refresh and a backoff.
+    const leaderUrl = error.code === 'NOT_LEADER' && typeof error.leaderUrl === 'string' && error.leaderUrl !== sentTo ? error.leaderUrl : undefined;
+    if (leaderUrl !== undefined) q.leaderOverride = leaderUrl;
     if (RETRIABLE.has(error.code) && batch.attempts < this.opts.retries && !this.closing) {
       batch.attempts++;
       this.stats.retries++;
-      batch.retryAt = Date.now() + Math.min(1000, this.opts.retryBackoffMs * 2 ** (batch.attempts - 1));
+      batch.retryAt = leaderUrl !== undefined ? 0 : Date.now() + Math.min(1000, this.opts.retryBackoffMs * 2 ** (batch.attempts - 1));
       q.retrying = true;
       q.requeue(batch);
       return;

@@ -56,6 +56,16 @@ describe('RecordAccumulator', () => {
     expect(acc.drain(3, leaders, always, 1 << 20).size).toBe(1);
   });
 
+  test('idempotent: a partition sends its first batch alone, then up to the in-flight limit once one is acknowledged', () => {
+    const acc = new RecordAccumulator({ batchSize: 200, lingerMs: 0, idempotent: true });
+    for (let i = 0; i < 3; i++) acc.append('t', 0, rec(100), 116, 0);
+    const [first] = acc.drain(0, leaders, always, 1 << 20).get('http://b1')!;
+    first!.queue.inFlight++;
+    expect(acc.drain(0, leaders, always, 1 << 20).size).toBe(0);
+    first!.queue.firstAcked = true;
+    expect(acc.drain(0, leaders, always, 1 << 20).size).toBe(1);
+  });
+
   test('requeue keeps retried batches first, in sequence order', () => {
     const acc = new RecordAccumulator({ batchSize: 100, lingerMs: 0 });
     const batches = [0, 1, 2].map(() => acc.append('t', 0, rec(10), 100, 0).batch);

@@ -1,15 +1,10 @@
-import type { RecordInput } from '@brook/types';
+import { RecordBatchBuilder, type RecordInput } from '@brook/types';
 
 /** Where a record landed: its partition and offset. */
 export interface RecordMetadata {
   topic: string;
   partition: number;
   offset: number;
-}
-
-interface Callback {
-  resolve(meta: RecordMetadata): void;
-  reject(err: Error): void;
 }
 
 /** Bytes a record adds to a batch, roughly as RecordBatch v2 encodes it (varint overheads rounded up). */
@@ -21,15 +16,28 @@ export function estimateRecordSize(record: RecordInput): number {
 
 /** Bytes of a batch's header (RecordBatch v2). */
 export const BATCH_OVERHEAD = 61;
+/** First buffer of a batch when the partition's last batch was small: linger-sized batches stay cheap. */
+const MIN_BATCH_CAPACITY = 1024;
+
+// One promise per send with no closure nor callback object per record: the executor hands its resolving
+// functions over through these two variables, and the batch keeps them in one array.
+let capturedResolve: ((meta: RecordMetadata) => void) | undefined;
+let capturedReject: ((err: Error) => void) | undefined;
+function capture(resolve: (meta: RecordMetadata) => void, reject: (err: Error) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
 
 /**
- * Records of one partition sent together as one RecordBatch (Kafka's ProducerBatch). Its sequence
- * number and bytes are fixed the first time it is sent, so a retry is byte-identical and the broker
- * recognizes it as a duplicate.
+ * Records of one partition sent together as one RecordBatch (Kafka's ProducerBatch). Records are encoded
+ * into the batch's buffer as they are appended. Its producer id, sequence number and bytes are fixed the
+ * first time it is sent, so a retry is byte-identical and the broker recognizes it as a duplicate.
  */
 export class ProducerBatch {
-  readonly records: RecordInput[] = [];
-  readonly callbacks: Callback[] = [];
+  private readonly builder: RecordBatchBuilder;
+  /** resolve, reject of each record's send, in record order. */
+  private readonly settlers: Array<((meta: RecordMetadata) => void) | ((err: Error) => void)> = [];
+  /** Estimated bytes (estimateRecordSize), what batchSize and the sticky partitioner go by. */
   sizeBytes = BATCH_OVERHEAD;
   /** Buffered bytes accounted for this batch (released when it completes). */
   memoryBytes = 0;
@@ -48,22 +56,45 @@ export class ProducerBatch {
     readonly topic: string,
     readonly partition: number,
     readonly createdAt: number,
-  ) {}
+    capacity = MIN_BATCH_CAPACITY,
+  ) {
+    this.builder = new RecordBatchBuilder(capacity);
+  }
 
   get recordCount(): number {
-    return this.records.length;
+    return this.builder.recordCount;
+  }
+
+  /** Encodes the record into the batch; answers the promise of its metadata. */
+  add(record: RecordInput, size: number): Promise<RecordMetadata> {
+    this.builder.append(record.timestamp ?? Date.now(), record.key, record.value, record.headers);
+    const result = new Promise<RecordMetadata>(capture);
+    this.settlers.push(capturedResolve!, capturedReject!);
+    this.sizeBytes += size;
+    this.memoryBytes += size;
+    return result;
+  }
+
+  /** The batch's bytes, built on first use with the producer identity (if any) and sequence given then. */
+  encode(identity?: { producerId: number; producerEpoch: number; baseSequence: number }): Buffer {
+    this.encoded ??= this.builder.build(identity);
+    return this.encoded;
   }
 
   complete(baseOffset: number): void {
     if (this.done) return;
     this.done = true;
-    this.callbacks.forEach((cb, i) => cb.resolve({ topic: this.topic, partition: this.partition, offset: baseOffset + i }));
+    const { topic, partition, settlers } = this;
+    for (let i = 0; i < settlers.length; i += 2) (settlers[i] as (meta: RecordMetadata) => void)({ topic, partition, offset: baseOffset + i / 2 });
+    settlers.length = 0;
   }
 
   fail(err: Error): void {
     if (this.done) return;
     this.done = true;
-    for (const cb of this.callbacks) cb.reject(err);
+    const { settlers } = this;
+    for (let i = 1; i < settlers.length; i += 2) (settlers[i] as (err: Error) => void)(err);
+    settlers.length = 0;
   }
 }
 
@@ -75,6 +106,16 @@ export class PartitionQueue {
   /** After a retriable failure: send one batch at a time until the retried batches have gone through. */
   retrying = false;
   nextSequence = 0;
+  /** Bytes of the last batch closed, to size the next one's buffer. */
+  lastBatchBytes = 0;
+  /** The leader a NOT_LEADER answer named, used until the metadata is refreshed. */
+  leaderOverride: string | undefined;
+  /**
+   * A batch was acknowledged under the current producer id. Until then an idempotent producer sends one
+   * batch at a time: a broker takes a new producer id's first sequence as it comes, so a second batch
+   * overtaking the first (requests go over several connections) would be taken and the first refused.
+   */
+  firstAcked = false;
 
   constructor(
     readonly topic: string,
@@ -100,6 +141,8 @@ export interface AccumulatorOptions {
   lingerMs: number;
   /** Most batches of one partition in flight at once. */
   maxInFlightPerPartition?: number;
+  /** Batches carry sequence numbers: a partition's first batch goes alone (see PartitionQueue.firstAcked). */
+  idempotent?: boolean;
 }
 
 /**
@@ -109,6 +152,8 @@ export interface AccumulatorOptions {
  */
 export class RecordAccumulator {
   private readonly partitions = new Map<string, PartitionQueue>();
+  /** The same queues by topic and partition number: the per-record lookup builds no string. */
+  private readonly byTopic = new Map<string, PartitionQueue[]>();
   /** Flushes under way: while > 0, batches are ready without waiting for linger. */
   flushing = 0;
   /** Batches created so far. */
@@ -117,9 +162,13 @@ export class RecordAccumulator {
   constructor(readonly options: AccumulatorOptions) {}
 
   partitionQueue(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`;
-    let q = this.partitions.get(key);
-    if (!q) this.partitions.set(key, (q = new PartitionQueue(topic, partition)));
+    let queues = this.byTopic.get(topic);
+    if (!queues) this.byTopic.set(topic, (queues = []));
+    let q = queues[partition];
+    if (!q) {
+      queues[partition] = q = new PartitionQueue(topic, partition);
+      this.partitions.set(`${topic}\u0000${partition}`, q);
+    }
     return q;
   }
 
@@ -127,25 +176,28 @@ export class RecordAccumulator {
    * Appends a record to the partition's open batch, closing it and opening a new one when the record
    * does not fit. Answers the batch the record went into and the record's result promise.
    */
-  append(topic: string, partition: number, record: RecordInput, size: number, now = Date.now()): { batch: ProducerBatch; result: Promise<RecordMetadata> } {
+  append(topic: string, partition: number, record: RecordInput, size: number, now?: number): { batch: ProducerBatch; result: Promise<RecordMetadata> } {
     const q = this.partitionQueue(topic, partition);
     let batch = q.open;
     if (batch && batch.recordCount > 0 && batch.sizeBytes + size > this.options.batchSize) {
-      batch.closed = true;
+      this.close(q, batch);
       batch = undefined;
     }
     if (!batch) {
-      batch = new ProducerBatch(topic, partition, now);
+      // A partition that filled its last batch likely fills this one: start at full size, not doubling up.
+      const capacity = Math.min(this.options.batchSize, Math.max(MIN_BATCH_CAPACITY, q.lastBatchBytes + (q.lastBatchBytes >> 2)));
+      batch = new ProducerBatch(topic, partition, now ?? Date.now(), capacity);
       q.queue.push(batch);
       this.batchesCreated++;
     }
-    const b = batch;
-    const result = new Promise<RecordMetadata>((resolve, reject) => b.callbacks.push({ resolve, reject }));
-    b.records.push(record);
-    b.sizeBytes += size;
-    b.memoryBytes += size;
-    if (b.sizeBytes >= this.options.batchSize) b.closed = true;
-    return { batch: b, result };
+    const result = batch.add(record, size);
+    if (batch.sizeBytes >= this.options.batchSize) this.close(q, batch);
+    return { batch, result };
+  }
+
+  private close(q: PartitionQueue, batch: ProducerBatch): void {
+    batch.closed = true;
+    q.lastBatchBytes = batch.sizeBytes;
   }
 
   /**
@@ -153,46 +205,50 @@ export class RecordAccumulator {
    * partitioner can move on before the record is appended. Answers whether it closed one.
    */
   closeIfFull(topic: string, partition: number, size: number): boolean {
-    const batch = this.partitionQueue(topic, partition).open;
+    const q = this.partitionQueue(topic, partition);
+    const batch = q.open;
     if (batch && batch.recordCount > 0 && batch.sizeBytes + size > this.options.batchSize) {
-      batch.closed = true;
+      this.close(q, batch);
       return true;
     }
     return false;
   }
 
   /** Whether the head batch of a partition may be sent now. */
-  private sendable(q: PartitionQueue, now: number): ProducerBatch | undefined {
+  private sendable(q: PartitionQueue, now: number, sequencedOnly: boolean): ProducerBatch | undefined {
     const head = q.queue[0];
-    if (!head) return undefined;
-    if (q.retrying ? q.inFlight > 0 : q.inFlight >= (this.options.maxInFlightPerPartition ?? 5)) return undefined;
+    if (!head || (sequencedOnly && head.baseSequence < 0)) return undefined;
+    const maxInFlight = q.retrying || (this.options.idempotent && !q.firstAcked) ? 1 : (this.options.maxInFlightPerPartition ?? 5);
+    if (q.inFlight >= maxInFlight) return undefined;
     if (head.retryAt > now) return undefined;
     if (head.closed || this.flushing > 0 || now - head.createdAt >= this.options.lingerMs) return head;
     return undefined;
   }
 
   /**
-   * Takes the sendable head batch of each partition whose leader `leaderOf` knows, grouped by leader
-   * (at most `maxBytes` per leader, and only leaders `canSend` allows). Drained batches are closed.
+   * Takes the sendable head batch of each partition whose leader is known (its leaderOverride, else
+   * `leaderOf`), grouped by leader (at most `maxBytes` per leader, and only leaders `canSend` allows).
+   * With `sequencedOnly`, only batches that already have a sequence number go. Drained batches are closed.
    */
   drain(
     now: number,
     leaderOf: (topic: string, partition: number) => string | undefined,
     canSend: (leader: string) => boolean,
     maxBytes: number,
+    sequencedOnly = false,
   ): Map<string, Array<{ queue: PartitionQueue; batch: ProducerBatch }>> {
     const out = new Map<string, Array<{ queue: PartitionQueue; batch: ProducerBatch }>>();
     const bytes = new Map<string, number>();
     for (const q of this.partitions.values()) {
-      const head = this.sendable(q, now);
+      const head = this.sendable(q, now, sequencedOnly);
       if (!head) continue;
-      const leader = leaderOf(q.topic, q.partition);
+      const leader = q.leaderOverride ?? leaderOf(q.topic, q.partition);
       if (leader === undefined || !canSend(leader)) continue;
       const used = bytes.get(leader) ?? 0;
       if (used > 0 && used + head.sizeBytes > maxBytes) continue;
       bytes.set(leader, used + head.sizeBytes);
       q.queue.shift();
-      head.closed = true;
+      if (!head.closed) this.close(q, head);
       let list = out.get(leader);
       if (!list) out.set(leader, (list = []));
       list.push({ queue: q, batch: head });
@@ -210,6 +266,12 @@ export class RecordAccumulator {
       if (next === undefined || at < next) next = at;
     }
     return next;
+  }
+
+  /** Whether a batch that has a sequence number is queued or in flight (in flight ones all have one). */
+  get hasSequencedPending(): boolean {
+    for (const q of this.partitions.values()) if (q.inFlight > 0 || q.queue.some((b) => b.baseSequence >= 0)) return true;
+    return false;
   }
 
   /** Whether any batch is queued or in flight. */

@@ -4,3 +4,7 @@ export { Metadata, type MetadataOptions, type PartitionInfo } from './Metadata';
 export { RecordAccumulator, ProducerBatch, PartitionQueue, estimateRecordSize, type RecordMetadata, type AccumulatorOptions } from './RecordAccumulator';
 export { StickyPartitioner } from './StickyPartitioner';
 export type { HttpJsonClientLike } from './HttpJsonClientLike';
+export { Consumer, type ConsumerOptions, type RunOptions } from './Consumer';
+export type { ConsumerRecord } from './ConsumerRecord';
+export type { OffsetReset } from './Fetcher';
+export type { TopicPartition, TopicPartitionOffset } from './SubscriptionState';

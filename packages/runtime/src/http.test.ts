@@ -1,3 +1,6 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import request from 'supertest';
 import { BrookError } from '@brook/types';
 import { createApp, finishApp } from './http';
@@ -35,6 +38,39 @@ describe('the express shell', () => {
     const nowhere = await request(app).get('/nowhere');
     expect(nowhere.status).toBe(404);
     expect(nowhere.body.error.code).toBe('NOT_FOUND');
+  });
+
+  /** A POST sent with node:http, so the headers and body bytes are exactly these (chunked when no length). */
+  function rawPost(headers: Record<string, string | number>, parts: (string | Buffer)[]): Promise<{ status: number; body: unknown }> {
+    return new Promise((resolve, reject) => {
+      const server = app.listen(0, () => {
+        const { port } = server.address() as AddressInfo;
+        const req = http.request({ port, method: 'POST', path: '/echo', headers }, (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => server.close(() => resolve({ status: res.statusCode!, body: JSON.parse(text) })));
+        });
+        req.on('error', reject);
+        for (const part of parts) req.write(part);
+        req.end();
+      });
+    });
+  }
+
+  test('reads bodies like body-parser: empty is {}, a BOM is dropped, any JSON value, and the rest falls back to it', async () => {
+    const post = (body: string, type = 'application/json') => request(app).post('/echo').set('content-type', type).send(body);
+    expect((await post('')).body).toEqual({ got: {} });
+    expect((await post('\ufeff{"a":"é"}')).body).toEqual({ got: { a: 'é' } });
+    expect((await post('"text"')).body).toEqual({ got: 'text' });
+    expect((await post('[1]', 'application/json; charset=UTF-8')).body).toEqual({ got: [1] });
+    // Not plain UTF-8 with a length: body-parser decides, as before.
+    const gzipped = zlib.gzipSync('{"z":1}');
+    const json = 'application/json';
+    expect(await rawPost({ 'content-type': json, 'content-encoding': 'gzip', 'content-length': gzipped.length }, [gzipped])).toEqual({ status: 200, body: { got: { z: 1 } } });
+    expect(await rawPost({ 'content-type': json }, ['{"c":', '2}'])).toEqual({ status: 200, body: { got: { c: 2 } } });
+    const latin1 = await post('{}', 'application/json; charset=latin1');
+    expect(latin1.status).toBe(415);
+    expect(latin1.body.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   test('an unexpected error is a 500 without its message or stack', async () => {

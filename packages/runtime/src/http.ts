@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BrookError } from '@brook/types';
 import type { Logger } from './logger';
 
@@ -8,6 +8,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /** Served before the body parsers and the router; see HotRoutes. */
+  hotRoutes?: HotRoutes;
 }
 
 /** Content types that carry Brook's binary formats and must not go through the JSON parser. */
@@ -23,14 +25,154 @@ export function createApp(options: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(
-    express.json({
-      limit: options.bodyLimit,
-      strict: false,
-      type: (req) => !BINARY_TYPES.test(String(req.headers['content-type'] ?? '')),
-    }),
-  );
+  if (options.hotRoutes) app.use(options.hotRoutes.handler());
+  app.use(jsonBodies(options.bodyLimit));
   return app;
+}
+
+/** A route's work once its body is read: parsed JSON for JSON routes, the bytes for binary ones. */
+export type BodyHandler<B> = (req: Request, res: Response, body: B) => Promise<void>;
+
+/**
+ * POST routes that brokers call hundreds of times a second (produce, replica and consumer fetches). The
+ * common request (exact path, the route's content type, a Content-Length within the limit, no
+ * Content-Encoding) is answered before express walks its router and body parsers, which cost as much per
+ * request as the work itself; the body is read straight into one buffer. Every other request (another
+ * spelling of the path, a compressed or chunked body, another content type) goes on to the same handler
+ * mounted on the router the ordinary way, so both give the same answers and errors.
+ */
+export class HotRoutes {
+  private readonly routes = new Map<string, { contentType: string; handle: BodyHandler<Buffer> }>();
+
+  constructor(private readonly limit: number) {}
+
+  /** A JSON route: `handle` gets the body as express.json would give it. */
+  json(router: Router, path: string, handle: BodyHandler<unknown>): void {
+    this.routes.set(path, { contentType: 'application/json', handle: (req, res, body) => handle(req, res, parseJsonBody(body)) });
+    router.post(path, (req, res) => handle(req, res, req.body));
+  }
+
+  /** A binary route: `handle` gets the raw body, empty when the request has another content type. */
+  binary(router: Router, path: string, contentType: string, handle: BodyHandler<Buffer>): void {
+    this.routes.set(path, { contentType, handle });
+    router.post(path, express.raw({ type: contentType, limit: this.limit }), (req, res) =>
+      handle(req, res, Buffer.isBuffer(req.body) ? req.body : EMPTY),
+    );
+  }
+
+  handler(): RequestHandler {
+    return (req, res, next) => {
+      if (req.method !== 'POST') return next();
+      const query = req.url.indexOf('?');
+      const route = this.routes.get(query < 0 ? req.url : req.url.slice(0, query));
+      const length = Number(req.headers['content-length']);
+      if (
+        route === undefined ||
+        req.headers['content-type'] !== route.contentType ||
+        !(length >= 0 && length <= this.limit) ||
+        req.headers['transfer-encoding'] !== undefined ||
+        req.headers['content-encoding'] !== undefined
+      ) {
+        next();
+        return;
+      }
+      readBody(req, length, (err, body) => {
+        if (err) return next(err);
+        let answered: Promise<void>;
+        try {
+          answered = route.handle(req, res, body!);
+        } catch (e) {
+          next(e);
+          return;
+        }
+        answered.catch(next);
+      });
+    };
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A 200 answer of `chunks` in one gathered socket write (headers included), without express's res.send
+ * (content-type lookups, freshness checks): for the hot routes.
+ */
+export function sendChunks(res: http.ServerResponse, contentType: string, chunks: readonly Buffer[]): void {
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  res.writeHead(200, { 'content-type': contentType, 'content-length': length });
+  res.cork(); // end() uncorks fully
+  for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i]);
+  res.end(chunks[chunks.length - 1]);
+}
+
+/**
+ * A body of `length` bytes (its Content-Length, which node's parser holds the request to) as one buffer:
+ * the chunk itself when it came whole, else the chunks copied into one allocation of the right size.
+ */
+function readBody(req: http.IncomingMessage, length: number, done: (err: Error | undefined, body?: Buffer) => void): void {
+  let body: Buffer | undefined;
+  let filled = 0;
+  req.on('data', (chunk: Buffer) => {
+    if (filled === 0 && chunk.length === length) body = chunk;
+    else {
+      body ??= Buffer.allocUnsafe(length);
+      chunk.copy(body, filled);
+    }
+    filled += chunk.length;
+  });
+  req.once('error', (err) => done(Object.assign(err, { status: 400, type: 'request.aborted' })));
+  req.once('end', () => done(undefined, body ?? EMPTY));
+}
+
+/** JSON as body-parser reads it: a BOM is dropped, an empty body is {} (a common client-side slip). */
+function parseJsonBody(bytes: Buffer): unknown {
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return text.length === 0 ? {} : JSON.parse(text);
+  } catch (err) {
+    throw Object.assign(err as Error, { status: 400, type: 'entity.parse.failed' });
+  }
+}
+
+/** A content type without parameters, or with only `charset=utf-8`: a body that is plain UTF-8. */
+const PLAIN_UTF8_TYPE = /^[\w.+-]+\/[\w.+-]+(\s*;\s*charset\s*=\s*"?utf-8"?)?\s*$/i;
+
+/**
+ * JSON bodies. The common request (a Content-Length within the limit, no Content-Encoding, UTF-8) is read
+ * here straight into one buffer for JSON.parse: body-parser's per-chunk decoding and stream plumbing cost
+ * as much as the parse on the produce hot path. Everything else (compressed or chunked bodies, other
+ * charsets, bodies over the limit) goes to express.json, whose errors `toBrookError` maps; the errors
+ * raised here carry the same `type`s.
+ */
+function jsonBodies(limit: number): RequestHandler {
+  const parseJson = express.json({ limit, strict: false, type: () => true });
+  return (req, res, next) => {
+    const contentType = req.headers['content-type'];
+    if (contentType !== undefined && BINARY_TYPES.test(contentType)) return next();
+    const length = Number(req.headers['content-length']);
+    const encoding = req.headers['content-encoding'];
+    if (
+      !(length >= 0 && length <= limit) ||
+      req.headers['transfer-encoding'] !== undefined ||
+      (encoding !== undefined && encoding.toLowerCase() !== 'identity') ||
+      (contentType !== undefined && !PLAIN_UTF8_TYPE.test(contentType))
+    ) {
+      parseJson(req, res, next);
+      return;
+    }
+    readBody(req, length, (err, body) => {
+      if (err) return next(err);
+      try {
+        req.body = parseJsonBody(body!);
+      } catch (e) {
+        next(e);
+        return;
+      }
+      next();
+    });
+  };
 }
 
 export function finishApp(app: Express, logger: Logger): Express {

@@ -10,5 +10,6 @@ export * from './api/broker';
 export * from './api/ProduceFrame';
 export * from './api/admin';
 export * from './api/replication';
+export * from './api/fetch';
 export * from './api/groups';
 export * from './api/consumers';

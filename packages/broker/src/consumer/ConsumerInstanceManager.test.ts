@@ -102,6 +102,26 @@ describe('ConsumerInstanceManager', () => {
     await manager.stop();
   });
 
+  test('a new instance takes a partition over at the position the old one had reached (auto-commit)', async () => {
+    const { manager, coordinator, append } = setup();
+    append(0, 3);
+    append(1, 3);
+    manager.create('g', { name: 'a', autoOffsetReset: 'earliest' });
+    await manager.subscribe('g', 'a', ['t']);
+    expect(await manager.poll('g', 'a', { maxRecords: 10 })).toHaveLength(6);
+    // Positions not committed yet when the rebalance comes.
+    await manager.seek('g', 'a', [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 2 }]);
+    manager.create('g', { name: 'b', autoOffsetReset: 'latest' });
+    await manager.subscribe('g', 'b', ['t']);
+    await until(() => manager.describe('g', 'b').assignment.length === 1);
+    expect(manager.describe('g', 'a').assignment).toHaveLength(1);
+    const [moved] = manager.describe('g', 'b').assignment;
+    const resumed = await manager.poll('g', 'b', { maxRecords: 10 });
+    expect(resumed.map((r) => r.offset)).toEqual(moved!.partition === 0 ? [1, 2] : [2]);
+    expect(coordinator.describeGroup('g').state).toBe('Stable');
+    await manager.stop();
+  });
+
   test('an idle instance expires and leaves its group', async () => {
     const { manager, coordinator } = setup({ instanceTimeoutMs: 150 });
     manager.create('g', { name: 'idle' });

@@ -417,44 +417,60 @@ export class ConsumerInstanceManager {
     inst.dirty.clear();
   }
 
-  /** One KIP-848 heartbeat (a join when the instance is not a member yet, or after it was fenced). */
+  /**
+   * A KIP-848 heartbeat (a join when the instance is not a member yet, or after it was fenced). Partitions
+   * an answer revokes stop being handed out and their positions are committed (auto-commit); then the
+   * next heartbeat, sent at once, reports them gone, and only then does the coordinator move them.
+   */
   private async heartbeat(inst: ConsumerInstance, topicsChanged: boolean): Promise<void> {
     if (!inst.subscribed) return;
-    const send = (req: HeartbeatRequest) =>
-      this.callGroup<HeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, req), (peer, headers) =>
-        peer.post(`/groups/${encodeURIComponent(inst.group)}/heartbeat`, req, { headers }),
-      );
-    const join = !inst.memberId || inst.memberEpoch === 0;
-    let res: HeartbeatResponse;
-    try {
-      res = await send({
+    let changed = topicsChanged;
+    while (await this.heartbeatOnce(inst, changed)) changed = false; // acknowledges the revocation
+  }
+
+  /** One heartbeat, acting on its answer; true when the answer revoked partitions, for the next heartbeat to acknowledge. */
+  private async heartbeatOnce(inst: ConsumerInstance, topicsChanged: boolean): Promise<boolean> {
+    const send = (join: boolean) => {
+      const req: HeartbeatRequest = {
         memberId: inst.memberId,
         memberEpoch: join ? 0 : inst.memberEpoch,
         subscribedTopics: join || topicsChanged ? inst.topics : undefined,
         clientId: `brook-rest-${inst.instanceId}`,
-      });
+        ownedTopicPartitions: byTopic(inst.assignment),
+      };
+      return this.callGroup<HeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, req), (peer, headers) =>
+        peer.post(`/groups/${encodeURIComponent(inst.group)}/heartbeat`, req, { headers }),
+      );
+    };
+    let res: HeartbeatResponse;
+    try {
+      res = await send(!inst.memberId || inst.memberEpoch === 0);
     } catch (err) {
       if (!(err instanceof BrookError) || (err.code !== 'FENCED_MEMBER_EPOCH' && err.code !== 'UNKNOWN_MEMBER_ID')) throw err;
       // Fenced or forgotten (session expired): rejoin; what it held may belong to others now.
       inst.assignment = [];
       inst.positions.clear();
       inst.dirty.clear();
-      res = await send({ memberId: inst.memberId, memberEpoch: 0, subscribedTopics: inst.topics, clientId: `brook-rest-${inst.instanceId}` });
+      res = await send(true);
     }
     inst.memberId = res.memberId;
     inst.memberEpoch = res.memberEpoch;
     inst.heartbeatIntervalMs = res.heartbeatIntervalMs || this.defaultHeartbeatMs;
     inst.nextHeartbeatAt = Date.now() + inst.heartbeatIntervalMs;
     const assignment = res.assignment.flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition }))).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
-    const owned = new Set(assignment.map((tp) => tpKey(tp.topic, tp.partition)));
+    const kept = new Set(assignment.map((tp) => tpKey(tp.topic, tp.partition)));
+    const revoked = inst.assignment.some((tp) => !kept.has(tpKey(tp.topic, tp.partition)));
+    // The member epoch does not change until the revocation is acknowledged, so this commit is still valid.
+    if (revoked && inst.autoCommit) await this.commitDirty(inst).catch((err) => this.options.logger?.warn({ err, group: inst.group }, 'commit of revoked partitions failed'));
     for (const k of [...inst.positions.keys()]) {
-      if (!owned.has(k)) {
+      if (!kept.has(k)) {
         inst.positions.delete(k);
         inst.dirty.delete(k);
       }
     }
     inst.assignment = assignment;
     await this.initPositions(inst).catch((err) => this.options.logger?.debug({ err }, 'initializing positions failed; retried at the next poll'));
+    return revoked;
   }
 
   /** Positions of newly assigned partitions: the committed offset, else auto.offset.reset. */
@@ -587,6 +603,17 @@ export class ConsumerInstanceManager {
       }
     }
   }
+}
+
+/** Partitions grouped by topic, as heartbeats report them. */
+function byTopic(tps: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
+  const out = new Map<string, number[]>();
+  for (const { topic, partition } of tps) {
+    const partitions = out.get(topic);
+    if (partitions) partitions.push(partition);
+    else out.set(topic, [partition]);
+  }
+  return [...out].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function checkOffset(offset: number): void {

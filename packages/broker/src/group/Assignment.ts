@@ -18,3 +18,34 @@ export function sameAssignment(a: Assignment, b: Assignment): boolean {
   }
   return true;
 }
+
+export function addPartition(assignment: Assignment, topic: string, partition: number): void {
+  let partitions = assignment.get(topic);
+  if (!partitions) assignment.set(topic, (partitions = new Set()));
+  partitions.add(partition);
+}
+
+/** Whether `a` and `b` share a partition. */
+export function overlaps(a: Assignment, b: Assignment): boolean {
+  for (const [topic, partitions] of a) {
+    const other = b.get(topic);
+    if (other) for (const p of partitions) if (other.has(p)) return true;
+  }
+  return false;
+}
+
+/** Whether every partition of `a` is in `b`. */
+export function isSubset(a: Assignment, b: Assignment): boolean {
+  for (const [topic, partitions] of a) {
+    const other = b.get(topic);
+    for (const p of partitions) if (!other?.has(p)) return false;
+  }
+  return true;
+}
+
+/** An assignment from the wire shape. */
+export function fromTopicPartitions(list: Array<{ topic: string; partitions: number[] }>): Assignment {
+  const assignment: Assignment = new Map();
+  for (const { topic, partitions } of list) for (const p of partitions) addPartition(assignment, topic, p);
+  return assignment;
+}

@@ -1,4 +1,4 @@
-import { sameAssignment, toTopicPartitions, type Assignment } from './Assignment';
+import { addPartition, overlaps, sameAssignment, toTopicPartitions, type Assignment } from './Assignment';
 import type { ConsumerGroupMember } from './ConsumerGroupMember';
 import type { OffsetCommitValue } from './OffsetsRecordCodec';
 import type { UniformAssignor } from './UniformAssignor';
@@ -25,7 +25,7 @@ export class ConsumerGroup {
   private targetAssignment = new Map<string, Assignment>();
   /** Partition counts of the subscribed topics the target was computed from (Kafka's subscription metadata). */
   private subscriptionMetadata = new Map<string, number>();
-  /** The member that holds each partition now, by topic (Kafka's current partition epochs). */
+  /** The member that holds each partition now, pending revocation included, by topic (Kafka's current partition epochs). */
   private readonly owners = new Map<string, Map<number, string>>();
 
   constructor(readonly groupId: string) {}
@@ -33,16 +33,17 @@ export class ConsumerGroup {
   get state(): ConsumerGroupState {
     if (this.members.size === 0) return 'Empty';
     for (const m of this.members.values()) {
-      if (m.memberEpoch !== this.assignmentEpoch || !sameAssignment(m.assignment, this.targetOf(m.memberId))) return 'Reconciling';
+      if (m.revoking || m.memberEpoch !== this.assignmentEpoch || !sameAssignment(m.assignment, this.targetOf(m.memberId))) return 'Reconciling';
     }
     return 'Stable';
   }
 
-  /** Removes a member; its partitions are free at once for the members the target gives them to. */
+  /** Removes a member; what it held, pending revocation included, is free at once for the members the target gives it to. */
   removeMember(memberId: string): void {
     const member = this.members.get(memberId);
     if (!member) return;
-    for (const [topic, partitions] of member.assignment) for (const p of partitions) this.owners.get(topic)?.delete(p);
+    this.release(memberId, member.assignment);
+    this.release(memberId, member.partitionsPendingRevocation);
     this.members.delete(memberId);
   }
 
@@ -69,33 +70,64 @@ export class ConsumerGroup {
   }
 
   /**
-   * Brings a member to the target assignment at its heartbeat. Simplified KIP-848: the answer to this
-   * heartbeat revokes what the target took away (no round trip in which the member confirms it), so those
-   * partitions are free at once. A partition the target gives it while another member still holds it is
-   * held back until that member's own heartbeat has released it (Kafka's unreleased partitions), so no
-   * two members are told they own the same partition; the member gets it on a later heartbeat.
+   * Moves a member towards the target assignment at its heartbeat (KIP-848's CurrentAssignmentBuilder).
+   * `owned` is what the member reports holding, undefined when its heartbeat does not say.
+   *
+   * Partitions the target took away are revoked first: the answer leaves them out, but they stay the
+   * member's (pending revocation, member epoch unchanged) until it acknowledges, so their next owner
+   * starts from what this one committed. A heartbeat acknowledges by reporting owned partitions without
+   * them; one that reports nothing acknowledges by itself (clients that cannot report, like curl, act on
+   * an answer before heartbeating again). Then they are released and the member moves to a new epoch.
+   * A partition the target gives a member while another still holds it is held back until that one
+   * released it (Kafka's unreleased partitions), so no partition ever has two owners.
    */
-  reconcile(member: ConsumerGroupMember): void {
+  reconcile(member: ConsumerGroupMember, owned: Assignment | undefined, now: number): void {
+    if (!member.revoking) {
+      this.computeNextAssignment(member, member.memberEpoch, owned, now);
+      return;
+    }
+    if (owned && overlaps(owned, member.partitionsPendingRevocation)) return; // not done yet
+    this.release(member.memberId, member.partitionsPendingRevocation);
+    member.partitionsPendingRevocation.clear();
+    // A fresh epoch even when the target moved on meanwhile and more must be revoked (as Kafka does).
+    this.computeNextAssignment(member, member.memberEpoch + 1, owned, now);
+  }
+
+  private computeNextAssignment(member: ConsumerGroupMember, memberEpoch: number, owned: Assignment | undefined, now: number): void {
     const target = this.targetOf(member.memberId);
+    const revoked: Assignment = new Map();
     for (const [topic, partitions] of member.assignment) {
       for (const p of partitions) {
         if (target.get(topic)?.has(p)) continue;
         partitions.delete(p);
-        this.owners.get(topic)?.delete(p);
+        addPartition(revoked, topic, p);
       }
     }
+    if (revoked.size > 0 && (!owned || overlaps(owned, revoked))) {
+      for (const [topic, partitions] of revoked) for (const p of partitions) addPartition(member.partitionsPendingRevocation, topic, p);
+      member.revocationRequestedMs = now;
+      setMemberEpoch(member, memberEpoch);
+      return;
+    }
+    this.release(member.memberId, revoked); // the member reports it gave them up already
     for (const [topic, partitions] of target) {
       let owners = this.owners.get(topic);
       if (!owners) this.owners.set(topic, (owners = new Map()));
-      let assigned = member.assignment.get(topic);
-      if (!assigned) member.assignment.set(topic, (assigned = new Set()));
       for (const p of partitions) {
-        if (owners.has(p)) continue;
+        if (owners.has(p)) continue; // its own already, or another's until released
         owners.set(p, member.memberId);
-        assigned.add(p);
+        addPartition(member.assignment, topic, p);
       }
     }
-    member.memberEpoch = this.assignmentEpoch;
+    setMemberEpoch(member, this.assignmentEpoch);
+  }
+
+  /** Frees the partitions that `memberId` holds among `partitions`. */
+  private release(memberId: string, partitions: Assignment): void {
+    for (const [topic, ps] of partitions) {
+      const owners = this.owners.get(topic);
+      for (const p of ps) if (owners?.get(p) === memberId) owners.delete(p);
+    }
   }
 
   private targetOf(memberId: string): Assignment {
@@ -129,6 +161,13 @@ export class ConsumerGroup {
       memberEpoch: m.memberEpoch,
       subscribedTopics: [...m.subscribedTopics],
       assignment: toTopicPartitions(m.assignment),
+      partitionsPendingRevocation: toTopicPartitions(m.partitionsPendingRevocation),
     }));
   }
+}
+
+function setMemberEpoch(member: ConsumerGroupMember, epoch: number): void {
+  if (epoch === member.memberEpoch) return;
+  member.previousMemberEpoch = member.memberEpoch;
+  member.memberEpoch = epoch;
 }

@@ -36,7 +36,7 @@ export class GroupAdmin {
     return { partitions, totalLag: partitions.reduce((sum, p) => sum + p.lag, 0) };
   }
 
-  /** The offsets a reset moves the group to; the coordinator then applies them (refused while it has members). */
+  /** The offsets a reset moves the group to (of `committedTopics` unless the request names a topic). */
   async resetTargets(request: ResetOffsetsRequest, committedTopics: string[]): Promise<Array<{ topic: string; partition: number; offset: number }>> {
     const topics = request.topic ? [request.topic] : committedTopics;
     if (topics.length === 0) throw new BrookError('INVALID_REQUEST', 'the group has no committed offsets: name the topic to reset');

@@ -29,7 +29,7 @@ class FakeStore implements OffsetsStore {
 }
 
 /** A coordinator with one offsets partition (so every group is on partition 0, loaded), a manual clock and topic `t` of 6 partitions. */
-function setup(topicCounts: Record<string, number> = { t: 6 }) {
+function setup(topicCounts: Record<string, number> = { t: 6 }, rebalanceTimeoutMs = 30_000) {
   let now = 1_000_000;
   const topics = new Map(Object.entries(topicCounts));
   const store = new FakeStore();
@@ -38,6 +38,7 @@ function setup(topicCounts: Record<string, number> = { t: 6 }) {
     topics: { partitionCount: (t) => topics.get(t) },
     numOffsetsPartitions: 1,
     sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs,
     heartbeatIntervalMs: 500,
     now: () => now,
   });
@@ -56,11 +57,13 @@ class Member {
     readonly group = 'g',
   ) {}
 
-  heartbeat(subscribedTopics?: string[]): HeartbeatResponse {
+  /** `owned` ("t-3", …) is reported as the member's owned partitions; by default it reports none. */
+  heartbeat(subscribedTopics?: string[], owned?: string[]): HeartbeatResponse {
     const res = this.coordinator.heartbeat(this.group, {
       memberId: this.memberId,
       memberEpoch: this.memberEpoch,
       subscribedTopics: this.memberEpoch === 0 ? this.topics : subscribedTopics,
+      ownedTopicPartitions: owned && ownedTopicPartitions(owned),
     });
     this.memberId = res.memberId;
     this.memberEpoch = res.memberEpoch;
@@ -86,6 +89,17 @@ function round(members: Member[]): void {
     m.heartbeat();
     expectDisjoint(members);
   }
+}
+
+/** "t-3" strings as a heartbeat's ownedTopicPartitions. */
+function ownedTopicPartitions(tps: string[]): Array<{ topic: string; partitions: number[] }> {
+  const byTopic = new Map<string, number[]>();
+  for (const tp of tps) {
+    const at = tp.lastIndexOf('-');
+    const topic = tp.slice(0, at);
+    byTopic.set(topic, [...(byTopic.get(topic) ?? []), Number(tp.slice(at + 1))]);
+  }
+  return [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 const all = (topic: string, n: number) => Array.from({ length: n }, (_, p) => `${topic}-${p}`).sort();
@@ -114,7 +128,8 @@ function stableThree() {
   const env = setup();
   const members = ['a', 'b', 'c'].map((id) => new Member(env.coordinator, ['t'], id));
   round(members); // a takes everything first; b and c wait until a releases
-  round(members);
+  round(members); // a is told to give four up
+  round(members); // a's heartbeat acknowledges; b and c take them
   return { ...env, members };
 }
 
@@ -129,7 +144,7 @@ describe('GroupCoordinator membership and assignment', () => {
     expect(members.map((m) => m.memberEpoch)).toEqual([3, 3, 3]);
   });
 
-  test('a joining member gets a partition only after its holder released it', () => {
+  test('a revoked partition stays its holder\'s until the holder\'s next heartbeat acknowledges; only then does the new member get it', () => {
     const { coordinator } = setup();
     const a = new Member(coordinator, ['t'], 'a');
     const b = new Member(coordinator, ['t'], 'b');
@@ -137,13 +152,109 @@ describe('GroupCoordinator membership and assignment', () => {
     expect(a.owned).toEqual(all('t', 6));
     b.heartbeat();
     expect(b.owned).toEqual([]); // a still holds them
-    expect(coordinator.describeGroup('g').state).toBe('Reconciling');
+    expect(b.memberEpoch).toBe(2);
     a.heartbeat();
-    expect(a.owned).toHaveLength(3);
+    expect(a.owned).toHaveLength(3); // told to give three up...
+    expect(a.memberEpoch).toBe(1); // ...at its epoch, so it can still commit them
+    const revoked = all('t', 6).filter((tp) => !a.owned.includes(tp));
+    const described = coordinator.describeGroup('g');
+    expect(described.state).toBe('Reconciling');
+    expect(described.members[0]!.partitionsPendingRevocation).toEqual(ownedTopicPartitions(revoked));
     b.heartbeat();
-    expect(b.owned).toHaveLength(3);
+    expect(b.owned).toEqual([]); // not acknowledged yet
+    const kept = a.owned;
+    a.heartbeat(); // reports no owned partitions: the heartbeat itself acknowledges
+    expect(a.owned).toEqual(kept);
+    expect(a.memberEpoch).toBe(2);
+    b.heartbeat();
+    expect(b.owned).toEqual(revoked);
+    expect(b.memberEpoch).toBe(2);
     expectDisjoint([a, b]);
+    const after = coordinator.describeGroup('g');
+    expect(after.state).toBe('Stable');
+    expect(after.members.map((m) => m.partitionsPendingRevocation)).toEqual([[], []]);
+  });
+
+  test('owned partitions that still list a revoked partition do not acknowledge; owned partitions without it do', () => {
+    const { coordinator } = setup();
+    const a = new Member(coordinator, ['t'], 'a');
+    const b = new Member(coordinator, ['t'], 'b');
+    a.heartbeat(undefined, []);
+    b.heartbeat(undefined, []);
+    const everything = all('t', 6);
+    a.heartbeat(undefined, everything);
+    const kept = a.owned;
+    const revoked = everything.filter((tp) => !kept.includes(tp));
+    for (let i = 0; i < 3; i++) {
+      a.heartbeat(undefined, everything); // still committing, or in its callback
+      expect(a.owned).toEqual(kept);
+      expect(a.memberEpoch).toBe(1);
+      b.heartbeat(undefined, []);
+      expect(b.owned).toEqual([]);
+      expect(coordinator.describeGroup('g').state).toBe('Reconciling');
+    }
+    a.heartbeat(undefined, kept);
+    expect(a.memberEpoch).toBe(2);
+    b.heartbeat(undefined, []);
+    expect(b.owned).toEqual(revoked);
     expect(coordinator.describeGroup('g').state).toBe('Stable');
+  });
+
+  test('a member that never acknowledges: its session expiry frees what it was revoking too', () => {
+    const { coordinator, advance } = setup();
+    const a = new Member(coordinator, ['t'], 'a');
+    const b = new Member(coordinator, ['t'], 'b');
+    a.heartbeat(undefined, []);
+    b.heartbeat(undefined, []);
+    a.heartbeat(undefined, all('t', 6));
+    advance(5_000);
+    b.heartbeat(undefined, []);
+    expect(b.owned).toEqual([]);
+    advance(5_000);
+    coordinator.expireMembers();
+    expect(coordinator.describeGroup('g').members.map((m) => m.memberId)).toEqual(['b']);
+    b.heartbeat(undefined, []);
+    expect(b.owned).toEqual(all('t', 6));
+    expect(coordinator.describeGroup('g').state).toBe('Stable');
+  });
+
+  test('a member that heartbeats but never acknowledges is removed after the rebalance timeout', () => {
+    const { coordinator, advance } = setup({ t: 6 }, 3_000);
+    const a = new Member(coordinator, ['t'], 'a');
+    const b = new Member(coordinator, ['t'], 'b');
+    a.heartbeat(undefined, []);
+    b.heartbeat(undefined, []);
+    const everything = all('t', 6);
+    a.heartbeat(undefined, everything);
+    advance(2_999);
+    a.heartbeat(undefined, everything);
+    b.heartbeat(undefined, []);
+    coordinator.expireMembers();
+    expect(coordinator.describeGroup('g').members).toHaveLength(2);
+    advance(1);
+    coordinator.expireMembers();
+    expect(coordinator.describeGroup('g').members.map((m) => m.memberId)).toEqual(['b']);
+    expect(codeOf(() => a.heartbeat(undefined, everything))).toBe('UNKNOWN_MEMBER_ID');
+    b.heartbeat(undefined, []);
+    expect(b.owned).toEqual(everything);
+  });
+
+  test('the previous epoch is accepted from a member whose answer was lost when it owns no more than it was given', () => {
+    const { coordinator } = setup();
+    const a = new Member(coordinator, ['t'], 'a');
+    a.heartbeat(undefined, []);
+    new Member(coordinator, ['t'], 'b').heartbeat(undefined, []);
+    a.heartbeat(undefined, all('t', 6));
+    const kept = a.owned;
+    a.heartbeat(undefined, kept);
+    expect(a.memberEpoch).toBe(2);
+    // The answer with epoch 2 was lost: a heartbeats again at epoch 1.
+    const again = (ownedTopicPartitions?: Array<{ topic: string; partitions: number[] }>) => coordinator.heartbeat('g', { memberId: 'a', memberEpoch: 1, ownedTopicPartitions });
+    expect(codeOf(() => again())).toBe('FENCED_MEMBER_EPOCH'); // says nothing of what it owns
+    expect(codeOf(() => again(ownedTopicPartitions(all('t', 6))))).toBe('FENCED_MEMBER_EPOCH'); // owns more than it was given
+    const res = again(ownedTopicPartitions(kept));
+    expect(res.memberEpoch).toBe(2);
+    expect(res.assignment).toEqual(ownedTopicPartitions(kept));
   });
 
   test('a member leaving (epoch -1): its partitions move, one heartbeat each, and the others keep theirs', () => {
@@ -189,8 +300,9 @@ describe('GroupCoordinator membership and assignment', () => {
     const before = new Map(members.map((m) => [m.memberId, m.owned]));
     const d = new Member(coordinator, ['t'], 'd');
     const everyone = [...members, d];
-    round(everyone); // d first: what it is given is still held, so it waits
-    round(everyone);
+    round(everyone); // d last: what it is given is still held, so it waits
+    round(everyone); // the member that gives one up is told to
+    round(everyone); // it acknowledges; d takes it
     expect(everyone.flatMap((m) => m.owned).sort()).toEqual(all('t', 6));
     expect(d.owned).toHaveLength(1);
     for (const m of members) expect(before.get(m.memberId)).toEqual(expect.arrayContaining(m.owned)); // nobody gained
@@ -206,6 +318,7 @@ describe('GroupCoordinator membership and assignment', () => {
     const c = new Member(coordinator, ['t1', 't2'], 'c');
     round([a, b, c]);
     round([a, b, c]);
+    round([a, b, c]);
     expect(c.owned).toEqual(['t2-0', 't2-1']);
     expect(a.owned.length).toBe(2);
     expect(b.owned.length).toBe(2);
@@ -213,6 +326,7 @@ describe('GroupCoordinator membership and assignment', () => {
 
     // c drops t2: its partitions go nowhere (nobody else subscribes), t1 spreads over three.
     c.heartbeat(['t1']);
+    round([a, b, c]);
     round([a, b, c]);
     expect([a, b, c].flatMap((m) => m.owned).sort()).toEqual(all('t1', 4));
     expect(coordinator.describeGroup('g').members.find((m) => m.memberId === 'c')!.subscribedTopics).toEqual(['t1']);
@@ -240,6 +354,7 @@ describe('GroupCoordinator membership and assignment', () => {
     const b = new Member(coordinator, ['t'], 'b');
     round([a, b]);
     round([a, b]);
+    round([a, b]);
     const before = [a.owned, b.owned];
     topics.set('t', 8);
     coordinator.onTopicsChanged();
@@ -264,7 +379,8 @@ describe('GroupCoordinator membership and assignment', () => {
     const a = new Member(coordinator, ['t'], 'a');
     a.heartbeat();
     new Member(coordinator, ['t'], 'b').heartbeat();
-    a.heartbeat();
+    a.heartbeat(); // revokes
+    a.heartbeat(); // acknowledges
     const epoch = a.memberEpoch;
     expect(epoch).toBe(2);
     const owned = a.owned;
@@ -312,11 +428,13 @@ describe('GroupCoordinator offsets', () => {
     await commit(a.memberEpoch, 2);
     expect(coordinator.fetchOffsets('g')).toEqual([{ topic: 't', partition: 0, offset: 2, metadata: '' }]);
 
-    // b joins: a's epoch is still valid until a's heartbeat tells it of the new assignment.
+    // b joins: a's epoch stays valid while a is told to revoke, so it commits what it revokes.
     const old = a.memberEpoch;
     new Member(coordinator, ['t'], 'b').heartbeat();
-    await commit(old, 3);
     a.heartbeat();
+    expect(a.memberEpoch).toBe(old);
+    await commit(old, 3);
+    a.heartbeat(); // acknowledges the revocation
     expect(a.memberEpoch).toBeGreaterThan(old);
     const stale = await rejection(commit(old, 4));
     expect(stale.code).toBe('STALE_MEMBER_EPOCH');
@@ -422,7 +540,9 @@ describe('GroupCoordinator offsets', () => {
       state: 'Stable',
       groupEpoch: 1,
       assignmentEpoch: 1,
-      members: [{ memberId: 'm1', clientId: 'c1', memberEpoch: 1, subscribedTopics: ['t', 'u'], assignment: [{ topic: 't', partitions: [0, 1] }, { topic: 'u', partitions: [0] }] }],
+      members: [
+        { memberId: 'm1', clientId: 'c1', memberEpoch: 1, subscribedTopics: ['t', 'u'], assignment: [{ topic: 't', partitions: [0, 1] }, { topic: 'u', partitions: [0] }], partitionsPendingRevocation: [] },
+      ],
       offsets: [
         { topic: 't', partition: 1, offset: 4, metadata: '' },
         { topic: 'u', partition: 0, offset: 7, metadata: 'x' },

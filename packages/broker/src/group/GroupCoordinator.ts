@@ -27,13 +27,15 @@ export interface HeartbeatRequest {
   /** On join, and whenever they change; otherwise unchanged. */
   subscribedTopics?: string[];
   clientId?: string;
+  /** What the member holds after acting on the last answer; leaving out revoked partitions acknowledges their revocation. */
+  ownedTopicPartitions?: Array<{ topic: string; partitions: number[] }>;
 }
 
 export interface HeartbeatResponse {
   memberId: string;
   memberEpoch: number;
   heartbeatIntervalMs: number;
-  /** Every partition the member owns now (not only what changed). */
+  /** Every partition the member is to own (not only what changed); partitions it must give up are left out. */
   assignment: Array<{ topic: string; partitions: number[] }>;
 }
 
@@ -48,7 +50,15 @@ export interface GroupDescription {
   state: ConsumerGroupState | 'Dead';
   groupEpoch: number;
   assignmentEpoch: number;
-  members: Array<{ memberId: string; clientId: string; memberEpoch: number; subscribedTopics: string[]; assignment: Array<{ topic: string; partitions: number[] }> }>;
+  members: Array<{
+    memberId: string;
+    clientId: string;
+    memberEpoch: number;
+    subscribedTopics: string[];
+    assignment: Array<{ topic: string; partitions: number[] }>;
+    /** Taken away by the last answer but still the member's until it acknowledges. */
+    partitionsPendingRevocation: Array<{ topic: string; partitions: number[] }>;
+  }>;
   offsets: CommittedOffset[];
 }
 
@@ -63,6 +73,8 @@ export interface GroupCoordinatorOptions {
   topics: TopicPartitionsLookup;
   numOffsetsPartitions: number;
   sessionTimeoutMs?: number;
+  /** Longest a member may take to acknowledge a revocation before it is removed (Kafka's rebalance timeout). */
+  rebalanceTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   now?: () => number;
   logger?: GroupLogger;
@@ -92,6 +104,7 @@ export class GroupCoordinator {
       assignor: new UniformAssignor(),
       now: opts.now ?? Date.now,
       sessionTimeoutMs: opts.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? 60_000,
       heartbeatIntervalMs: opts.heartbeatIntervalMs ?? 1_000,
       logger: opts.logger,
       topicsVersion: 0,
@@ -148,6 +161,11 @@ export class GroupCoordinator {
     return this.shardFor(groupId).fetchOffsets(groupId, partitions);
   }
 
+  /** The topics a reset covers unless it names one: those with committed offsets. GROUP_NOT_EMPTY while the group has members. */
+  resettableTopics(groupId: string): string[] {
+    return this.shardFor(groupId).resettableTopics(groupId);
+  }
+
   /** Admin reset, only while the group has no members (else GROUP_NOT_EMPTY). */
   async resetOffsets(groupId: string, offsets: Array<TopicPartition & { offset: number }>): Promise<void> {
     await this.shardFor(groupId).resetOffsets(groupId, offsets);
@@ -168,7 +186,7 @@ export class GroupCoordinator {
     return this.shardFor(groupId).describeGroup(groupId);
   }
 
-  /** Removes members whose session expired; their partitions go to the others. */
+  /** Removes members whose session expired or that did not revoke in time; their partitions go to the others. */
   expireMembers(now: number = this.context.now()): void {
     for (const shard of this.shards.values()) shard.expireMembers(now);
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BrookError } from '@brook/types';
-import { toTopicPartitions } from './Assignment';
+import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './Assignment';
 import { ConsumerGroup } from './ConsumerGroup';
 import { ConsumerGroupMember } from './ConsumerGroupMember';
 import type {
@@ -30,6 +30,7 @@ export interface CoordinatorContext {
   readonly assignor: UniformAssignor;
   readonly now: () => number;
   readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly logger: GroupLogger | undefined;
   /** Bumped when topic metadata changes; a group compares it with the version its target was checked against. */
@@ -74,6 +75,7 @@ export class GroupCoordinatorShard {
     if (memberEpoch !== 0 && !memberId) throw new BrookError('INVALID_REQUEST', 'memberId is required unless joining (memberEpoch 0)');
     const subscribed = req.subscribedTopics && normalizeTopics(req.subscribedTopics);
     if (memberEpoch === -1) return this.leave(groupId, memberId!);
+    const owned = req.ownedTopicPartitions && ownedAssignment(req.ownedTopicPartitions);
 
     const now = this.ctx.now();
     let group = this.groups.get(groupId);
@@ -91,9 +93,10 @@ export class GroupCoordinatorShard {
       }
     } else {
       if (!group || !member) throw unknownMember(groupId, memberId!);
-      // Kafka also accepts the previous epoch when the member reports owning what it was given; requests
-      // here carry no owned partitions, so a member that missed an answer is fenced and rejoins.
-      if (memberEpoch !== member.memberEpoch) {
+      // As in Kafka, the previous epoch is accepted from a member that owns no more than it was given
+      // since: the answer that moved it on was lost. Any other epoch is fenced, and the member rejoins.
+      const answerLost = memberEpoch === member.previousMemberEpoch && owned !== undefined && isSubset(owned, member.assignment);
+      if (memberEpoch !== member.memberEpoch && !answerLost) {
         throw new BrookError('FENCED_MEMBER_EPOCH', `member ${member.memberId} of group ${groupId} is at epoch ${member.memberEpoch}, not ${memberEpoch}; rejoin with epoch 0`, {
           group: groupId,
           memberId: member.memberId,
@@ -108,17 +111,24 @@ export class GroupCoordinatorShard {
       membershipChanged = true;
     }
     if (membershipChanged || group.topicsVersion !== this.ctx.topicsVersion) this.updateTarget(group, membershipChanged);
-    group.reconcile(member);
+    group.reconcile(member, owned, now);
     return { memberId: member.memberId, memberEpoch: member.memberEpoch, heartbeatIntervalMs: this.ctx.heartbeatIntervalMs, assignment: toTopicPartitions(member.assignment) };
   }
 
-  /** Removes every member whose session expired; the target gives their partitions to the others. */
+  /**
+   * Removes every member whose session expired, or that has not acknowledged a revocation within the
+   * rebalance timeout (Kafka fences it the same way); the target gives their partitions to the others.
+   */
   expireMembers(now: number): void {
     for (const group of this.groups.values()) {
-      const expired = [...group.members.values()].filter((m) => now - m.lastHeartbeatMs >= this.ctx.sessionTimeoutMs);
+      const expired = [...group.members.values()].filter(
+        (m) => now - m.lastHeartbeatMs >= this.ctx.sessionTimeoutMs || (m.revoking && now - m.revocationRequestedMs >= this.ctx.rebalanceTimeoutMs),
+      );
       for (const m of expired) {
         group.removeMember(m.memberId);
-        this.ctx.logger?.info({ group: group.groupId, member: m.memberId, silentMs: now - m.lastHeartbeatMs }, 'member session expired');
+        const silentMs = now - m.lastHeartbeatMs;
+        if (silentMs >= this.ctx.sessionTimeoutMs) this.ctx.logger?.info({ group: group.groupId, member: m.memberId, silentMs }, 'member session expired');
+        else this.ctx.logger?.info({ group: group.groupId, member: m.memberId, revokingMs: now - m.revocationRequestedMs }, 'member did not revoke within the rebalance timeout');
       }
       if (expired.length > 0) this.updateTarget(group, true);
     }
@@ -162,6 +172,12 @@ export class GroupCoordinatorShard {
       const v = group.offsets.get(topic)?.get(partition);
       return v ? [{ topic, partition, offset: v.offset, metadata: v.metadata }] : [];
     });
+  }
+
+  resettableTopics(groupId: string): string[] {
+    const group = this.groups.get(groupId);
+    this.checkNoMembers(group, 'reset offsets');
+    return [...(group?.offsets.keys() ?? [])].sort();
   }
 
   /** Sets committed offsets by hand; members would overwrite them, so only while the group has none. */
@@ -255,6 +271,14 @@ export class GroupCoordinatorShard {
 
 function unknownMember(groupId: string, memberId: string): BrookError {
   return new BrookError('UNKNOWN_MEMBER_ID', `group ${groupId} has no member ${memberId}; join with memberEpoch 0`, { group: groupId, memberId });
+}
+
+/** The member's owned partitions, when its heartbeat reports them. */
+function ownedAssignment(list: Array<{ topic: string; partitions: number[] }>): Assignment {
+  if (!Array.isArray(list) || list.some((t) => typeof t?.topic !== 'string' || !Array.isArray(t.partitions) || t.partitions.some((p) => !Number.isInteger(p) || p < 0))) {
+    throw new BrookError('INVALID_REQUEST', 'ownedTopicPartitions must be a list of {topic, partitions}');
+  }
+  return fromTopicPartitions(list);
 }
 
 function normalizeTopics(topics: string[]): string[] {

@@ -14,6 +14,7 @@ export interface GroupServiceOptions {
   /** Partitions of __consumer_offsets when this broker creates it (Kafka's offsets.topic.num.partitions). */
   offsetsTopicPartitions: number;
   sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
   ackTimeoutMs: number;
 }
 
@@ -100,6 +101,7 @@ export class GroupService {
       topics: { partitionCount: (topic) => this.metadata.topic(topic)?.partitions.length },
       numOffsetsPartitions: this.offsetsPartitionCount(),
       sessionTimeoutMs: this.options.sessionTimeoutMs,
+      rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
       logger: this.logger,
     });
     return this.coordinatorInstance;

@@ -1,5 +1,6 @@
 import type { TopicAdmin } from '../admin/TopicAdmin';
 import type { FetchService } from '../fetch/FetchService';
+import type { ConsumerFetchService } from '../fetch/ConsumerFetchService';
 import type { MetadataCache } from '../metadata/MetadataCache';
 import type { ProduceService } from '../produce/ProduceService';
 import type { ReplicaManager } from '../server/ReplicaManager';
@@ -14,6 +15,7 @@ export interface BrokerServices {
   metadata: MetadataCache;
   produce: ProduceService;
   fetch: FetchService;
+  consumerFetch: ConsumerFetchService;
   topics: TopicAdmin;
   replicas: ReplicaManager;
   groups: GroupService;

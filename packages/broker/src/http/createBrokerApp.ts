@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { createApp, finishApp, type Logger } from '@brook/runtime';
+import { createApp, finishApp, HotRoutes, type Logger } from '@brook/runtime';
 import type { BrokerServices } from './BrokerServices';
 import { eventsRoutes } from './routes/events';
 import { pubsubRoutes } from './routes/pubsub';
@@ -11,12 +11,13 @@ import { consumerRoutes } from './routes/consumers';
 import { seedConsumerRoutes } from './routes/seedConsumers';
 
 export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
-  const app = createApp({ logger, bodyLimit });
+  const hotRoutes = new HotRoutes(bodyLimit);
+  const app = createApp({ logger, bodyLimit, hotRoutes });
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', brokerId: s.brokerId, metadataOffset: s.metadata.offset, metadataLoaded: s.metadata.loaded });
   });
-  app.use(recordRoutes(s, bodyLimit));
-  app.use(replicationRoutes(s.replicas));
+  app.use(recordRoutes(s, hotRoutes));
+  app.use(replicationRoutes(s.replicas, hotRoutes));
   app.use(groupRoutes(s.groups, s.groupAdmin));
   app.use(eventsRoutes(s));
   app.use(pubsubRoutes(s));

@@ -1,7 +1,7 @@
 import type { Logger } from '@brook/runtime';
 import {
   BrookError,
-  decodeReplicaFetchResponse,
+  decodeFetchResponse,
   type EpochEndOffsetsRequest,
   type EpochEndOffsetsResponse,
   type ReplicaFetchRequest,
@@ -30,6 +30,8 @@ export class ReplicaFetcher {
   private readonly states = new Map<string, FetchState>();
   private running = true;
   private wake: (() => void) | undefined;
+  /** Aborts the fetch in flight, a long poll that does not carry a partition added since. */
+  private inFlight: AbortController | undefined;
   private readonly loop: Promise<void>;
 
   constructor(
@@ -52,6 +54,9 @@ export class ReplicaFetcher {
   add(partition: Partition, leaderEpoch: number): void {
     this.states.set(key(partition), { partition, leaderEpoch, truncated: false, retryAt: 0 });
     this.wake?.();
+    // The fetch out now can be held up to FETCH_MAX_WAIT_MS without this partition: after a leader
+    // change that is how long acks=all would wait for it. Send a new one at once instead.
+    this.inFlight?.abort();
   }
 
   remove(partition: Partition): void {
@@ -61,6 +66,7 @@ export class ReplicaFetcher {
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
+    this.inFlight?.abort();
     await this.loop;
   }
 
@@ -147,8 +153,18 @@ export class ReplicaFetcher {
         leaderEpoch: s.leaderEpoch,
       })),
     };
-    const body = await this.peers.get(this.leaderId).postForBuffer('/replica/fetch', request, { timeoutMs: FETCH_MAX_WAIT_MS + 10_000 });
-    const results = decodeReplicaFetchResponse(body);
+    const abort = new AbortController();
+    this.inFlight = abort;
+    let body: Buffer;
+    try {
+      body = await this.peers.get(this.leaderId).postForBuffer('/replica/fetch', request, { timeoutMs: FETCH_MAX_WAIT_MS + 10_000, signal: abort.signal });
+    } catch (err) {
+      if (abort.signal.aborted) return; // on purpose: the loop goes again at once
+      throw err;
+    } finally {
+      if (this.inFlight === abort) this.inFlight = undefined;
+    }
+    const results = decodeFetchResponse(body);
     results.forEach((r, i) => {
       const s = states[i]!;
       if (this.states.get(key(s.partition)) !== s) return; // reassigned while the fetch was out

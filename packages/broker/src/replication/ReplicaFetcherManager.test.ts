@@ -1,4 +1,4 @@
-import { encodeReplicaFetchResponse, type ReplicaFetchRequest } from '@brook/types';
+import { encodeFetchResponse, type ReplicaFetchRequest } from '@brook/types';
 import { createLogger } from '@brook/runtime';
 import type { BrokerPeers } from '../network/BrokerPeers';
 import type { Partition } from '../server/Partition';
@@ -11,7 +11,7 @@ function fakePeers(seen: Array<{ leader: number; request: ReplicaFetchRequest }>
       postForBuffer: async (_path: string, request: ReplicaFetchRequest) => {
         seen.push({ leader, request });
         await new Promise((r) => setTimeout(r, 5));
-        return encodeReplicaFetchResponse([]);
+        return Buffer.concat(encodeFetchResponse([]));
       },
     }),
   } as unknown as BrokerPeers;
@@ -46,5 +46,35 @@ describe('ReplicaFetcherManager', () => {
     await until(() => seen.length > count + 2);
     expect(seen.slice(count).every((s) => s.leader === 1)).toBe(true); // the old leader is no longer asked
     await manager.shutdown();
+  });
+
+  test('a partition added while a long poll is out is fetched at once, not when the poll ends', async () => {
+    const seen: ReplicaFetchRequest[] = [];
+    // A leader with nothing new: it holds every fetch for 5 s unless the fetch is abandoned.
+    const peers = {
+      get: () => ({
+        postForBuffer: (_path: string, request: ReplicaFetchRequest, options: { signal?: AbortSignal }) => {
+          seen.push(request);
+          return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => resolve(Buffer.concat(encodeFetchResponse([]))), 5000);
+            options.signal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(new Error('aborted'));
+            });
+          });
+        },
+      }),
+    } as unknown as BrokerPeers;
+    const manager = new ReplicaFetcherManager(3, peers, createLogger('test', 'silent'));
+    const other = { ...partition, partition: 1 } as unknown as Partition;
+    manager.follow(partition, 2, 0);
+    await until(() => seen.length === 1);
+    const started = Date.now();
+    manager.follow(other, 2, 0);
+    await until(() => seen.some((r) => r.partitions.length === 2));
+    expect(Date.now() - started).toBeLessThan(1000);
+    const stopping = Date.now();
+    await manager.shutdown();
+    expect(Date.now() - stopping).toBeLessThan(1000); // the poll out is abandoned too
   });
 });

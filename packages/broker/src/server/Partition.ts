@@ -230,6 +230,15 @@ export class Partition {
     return () => this.appendWaiters.delete(listener);
   }
 
+  /**
+   * Calls `listener` when the high watermark advances or leadership is lost (a consumer's long poll over
+   * many partitions, which only sees records below the high watermark); returns the unsubscribe.
+   */
+  onHighWatermarkAdvance(listener: () => void): () => void {
+    this.dataWaiters.add(listener);
+    return () => this.dataWaiters.delete(listener);
+  }
+
   offsets(): { earliest: number; latest: number; logEndOffset: number } {
     if (!this.isLeader) throw this.notLeaderError();
     return { earliest: this.log.logStartOffset, latest: this.highWatermarkOffset, logEndOffset: this.log.logEndOffset };

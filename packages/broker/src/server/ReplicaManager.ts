@@ -4,7 +4,7 @@ import {
   BrookError,
   type EpochEndOffsetsRequest,
   type EpochEndOffsetsResponse,
-  type ReplicaFetchPartitionResult,
+  type FetchPartitionResult,
   type ReplicaFetchRequest,
   type TopicImage,
 } from '@brook/types';
@@ -155,7 +155,7 @@ export class ReplicaManager {
    * A follower's fetch of many partitions. When none has anything new the answer is held up to
    * `maxWaitMs`, until one of them gets an append; the follower's position is recorded once, on arrival.
    */
-  async fetchForFollower(request: ReplicaFetchRequest): Promise<ReplicaFetchPartitionResult[]> {
+  async fetchForFollower(request: ReplicaFetchRequest): Promise<FetchPartitionResult[]> {
     const read = (p: ReplicaFetchRequest['partitions'][number]) => this.readForFollower(request, p);
     let results = request.partitions.map(read);
     const nothingNew = results.every((r) => r.error === null && r.records.length === 0);
@@ -193,18 +193,18 @@ export class ReplicaManager {
     return [...this.partitions.values()];
   }
 
-  private readForFollower(request: ReplicaFetchRequest, p: ReplicaFetchRequest['partitions'][number]): ReplicaFetchPartitionResult {
+  private readForFollower(request: ReplicaFetchRequest, p: ReplicaFetchRequest['partitions'][number]): FetchPartitionResult {
     return this.answerFollower(p, (local) => local.fetchForFollower(request.replicaId, p.fetchOffset, p.leaderEpoch, request.maxBytesPerPartition));
   }
 
   /** After the long poll: read what arrived, without counting a second fetch from the follower. */
-  private readAgain(request: ReplicaFetchRequest, p: ReplicaFetchRequest['partitions'][number]): ReplicaFetchPartitionResult {
+  private readAgain(request: ReplicaFetchRequest, p: ReplicaFetchRequest['partitions'][number]): FetchPartitionResult {
     return this.answerFollower(p, (local) =>
       p.fetchOffset >= local.log.logEndOffset ? EMPTY : local.log.read(p.fetchOffset, { maxBytes: request.maxBytesPerPartition }).records,
     );
   }
 
-  private answerFollower(p: { topic: string; partition: number }, read: (local: Partition) => Buffer): ReplicaFetchPartitionResult {
+  private answerFollower(p: { topic: string; partition: number }, read: (local: Partition) => Buffer): FetchPartitionResult {
     const local = this.getPartition(p.topic, p.partition);
     const base = { topic: p.topic, partition: p.partition };
     try {

@@ -878,3 +878,40 @@ describe('Log idempotent producers', () => {
     }
   });
 });
+
+describe('tail cache', () => {
+  test('reads of the tail answer exactly what reads of the files answer', () => {
+    const config: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 64 * 1024, indexIntervalBytes: 256 };
+    const log = openLog(config);
+    // Appends of one to three batches each, as producers and followers make them.
+    for (let a = 0; a < 40; a++) {
+      const batches = Array.from({ length: 1 + (a % 3) }, (_, b) => batch(Array.from({ length: 1 + ((a + b) % 4) }, (_, r) => `a${a}-b${b}-r${r}`)));
+      log.appendAsLeader(Buffer.concat(batches), 0);
+    }
+    const cold = Log.open(dir, 'orders', 0, config, { recoveryPoint: 0, hadCleanShutdown: false });
+    try {
+      for (let offset = 0; offset <= log.logEndOffset; offset += 3) {
+        for (const maxBytes of [0, 100, 500, 4000, 1 << 20]) {
+          for (const maxOffset of [undefined, offset + 5, log.logEndOffset - 7]) {
+            const hot = log.read(offset, { maxBytes, maxOffset });
+            const fromFiles = cold.read(offset, { maxBytes, maxOffset });
+            expect(hot.records.equals(fromFiles.records)).toBe(true);
+            expect([hot.firstOffset, hot.nextOffset]).toEqual([fromFiles.firstOffset, fromFiles.nextOffset]);
+          }
+        }
+      }
+    } finally {
+      cold.close();
+    }
+  });
+
+  test('a truncation or a roll empties it: reads go to the files again', () => {
+    const log = openLog();
+    appendMany(log, 3, 2);
+    log.truncateTo(4);
+    expect(valuesOf(log.read(0, { maxBytes: 1 << 20 }).records)).toHaveLength(4);
+    const values = appendMany(log, 30, 2, 'w'); // small segments: rolls on the way
+    expect(log.numberOfSegments).toBeGreaterThan(1);
+    expect(valuesOf(log.read(4, { maxBytes: 1 << 20 }).records).slice(-values.length)).toEqual(values);
+  });
+});

@@ -54,6 +54,22 @@ export interface ReadResult {
   nextOffset: number;
 }
 
+/** Most bytes of appended buffers a log keeps as its tail cache (see TailAppend). */
+const TAIL_CACHE_BYTES = 1024 * 1024;
+
+/**
+ * The bytes of one append to the active segment, kept in memory: followers and consumers read the tail
+ * of the log right after it was written, and get it from here without a file read or a new buffer (Kafka
+ * leans on the page cache for this). `batches` are the appended batches' headers; their positions are
+ * relative to `bytes`.
+ */
+interface TailAppend {
+  bytes: Buffer;
+  batches: LocatedBatch[];
+  /** What keeping it costs: the whole buffer it is a view of. */
+  cost: number;
+}
+
 /** Files a crash can leave in a partition directory: segment files being deleted or replaced, and temporary files. */
 const LEFTOVER_FILE = /\.(deleted|cleaned|swap|tmp)$/;
 const SEGMENT_FILE = /^(\d{20})\.(log|index|timeindex)$/;
@@ -79,6 +95,9 @@ export class Log {
   private closed = false;
   private readonly metadataFile: PartitionMetadataFile;
   private currentTopicId: string | undefined;
+  /** The last appends to the active segment, oldest first, and their cost; only ever the active segment's. */
+  private tail: TailAppend[] = [];
+  private tailCost = 0;
 
   private constructor(
     readonly dir: string,
@@ -293,7 +312,8 @@ export class Log {
    * idempotent producers' epochs and sequences) before writing anything, then gives the batches their
    * offsets from the log end and the leader epoch, in place in `batches` (both fields are outside the
    * CRC), and appends them. Retries of batches already in the log are not appended again: the answer
-   * carries the originals' offsets and `duplicate`.
+   * carries the originals' offsets and `duplicate`. The log keeps a view of `batches` (its tail cache):
+   * they must not be modified after the call.
    */
   appendAsLeader(batches: Buffer, leaderEpoch: number): LeaderAppendResult {
     this.ensureOpen();
@@ -339,6 +359,7 @@ export class Log {
    * not max.message.bytes, the records one by one nor producer sequences: the leader did that when it
    * accepted the batch (a follower must not get stuck on a batch its leader took), and the CRC covers the
    * bytes since. The producer state follows the batches, so this replica dedupes retries once it leads.
+   * As with appendAsLeader, `batches` must not be modified after the call.
    */
   appendAsFollower(batches: Buffer): { firstOffset: number; lastOffset: number } {
     this.ensureOpen();
@@ -411,6 +432,29 @@ export class Log {
     this.activeSegment.append(batches, located, from, to);
     this.nextOffset = located[to - 1]!.lastOffset + 1; // written: should a later write fail, the log stays consistent
     for (let i = from; i < to; i++) this.producerState.update(located[i]!, now);
+    this.cacheTail(batches, located, from, to);
+  }
+
+  /** Keeps the bytes just written (appended buffers are never modified afterwards) as the newest tail entry. */
+  private cacheTail(batches: Buffer, located: LocatedBatch[], from: number, to: number): void {
+    const start = located[from]!.position;
+    const last = located[to - 1]!;
+    const bytes = batches.subarray(start, last.position + last.sizeInBytes);
+    const cost = Math.max(bytes.buffer.byteLength, bytes.length);
+    if (cost > TAIL_CACHE_BYTES) {
+      this.clearTail();
+      return;
+    }
+    const tailBatches: LocatedBatch[] = [];
+    for (let i = from; i < to; i++) tailBatches.push({ ...located[i]!, position: located[i]!.position - start });
+    this.tail.push({ bytes, batches: tailBatches, cost });
+    this.tailCost += cost;
+    while (this.tailCost > TAIL_CACHE_BYTES) this.tailCost -= this.tail.shift()!.cost;
+  }
+
+  private clearTail(): void {
+    this.tail = [];
+    this.tailCost = 0;
   }
 
   /**
@@ -419,6 +463,7 @@ export class Log {
    * about one segment long.
    */
   private roll(baseOffset: number): void {
+    this.clearTail();
     this.activeSegment.onBecomeInactive();
     this.segments.push(LogSegment.create(this.dir, baseOffset, this.config.indexIntervalBytes, this.logger));
     const snapshot = this.takeProducerSnapshot(baseOffset, false);
@@ -444,6 +489,9 @@ export class Log {
     }
     const limit = Math.min(options.maxOffset ?? this.nextOffset, this.nextOffset);
     const maxBytes = Math.max(Math.floor(options.maxBytes) || 0, 0);
+    if (startOffset < limit && this.tail.length > 0 && startOffset >= this.tail[0]!.batches[0]!.baseOffset) {
+      return this.readTail(startOffset, limit, maxBytes);
+    }
     const parts: Buffer[] = [];
     let bytes = 0;
     let firstOffset: number | undefined;
@@ -460,6 +508,39 @@ export class Log {
       if (!read.reachedEnd || bytes >= maxBytes) break;
     }
     const records = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
+    return { records, firstOffset: firstOffset ?? startOffset, nextOffset: next };
+  }
+
+  /**
+   * read() from the tail cache, which holds the batch with `startOffset` and every batch after it: the
+   * same batches a read of the active segment answers. Consecutive views of one buffer are joined
+   * without a copy.
+   */
+  private readTail(startOffset: number, limit: number, maxBytes: number): ReadResult {
+    const parts: Buffer[] = [];
+    let bytes = 0;
+    let firstOffset: number | undefined;
+    let next = startOffset;
+    let budget = maxBytes;
+    done: for (const entry of this.tail) {
+      for (const batch of entry.batches) {
+        if (batch.lastOffset < startOffset) continue;
+        if (batch.baseOffset >= limit) break done;
+        if (firstOffset === undefined) budget = Math.max(maxBytes, batch.sizeInBytes); // at least one batch
+        if (bytes + batch.sizeInBytes > budget) break done;
+        const view = entry.bytes.subarray(batch.position, batch.position + batch.sizeInBytes);
+        const previous = parts[parts.length - 1];
+        if (previous !== undefined && previous.buffer === view.buffer && previous.byteOffset + previous.length === view.byteOffset) {
+          parts[parts.length - 1] = Buffer.from(view.buffer, previous.byteOffset, previous.length + view.length);
+        } else {
+          parts.push(view);
+        }
+        bytes += batch.sizeInBytes;
+        firstOffset ??= batch.baseOffset;
+        next = batch.lastOffset + 1;
+      }
+    }
+    const records = parts.length === 0 ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     return { records, firstOffset: firstOffset ?? startOffset, nextOffset: next };
   }
 
@@ -487,6 +568,7 @@ export class Log {
       return;
     }
     this.truncations++;
+    this.clearTail();
     const keep = this.segmentIndexFor(offset) + 1;
     for (const segment of this.segments.splice(keep)) segment.delete();
     const removed = this.activeSegment.truncateTo(offset);
@@ -510,6 +592,7 @@ export class Log {
     this.ensureOpen();
     if (!Number.isSafeInteger(offset) || offset < 0) throw new BrookError('INVALID_OFFSET', `cannot restart ${this.name} at ${offset}`);
     this.truncations++;
+    this.clearTail();
     for (const segment of this.segments) segment.delete();
     this.segments = [LogSegment.create(this.dir, offset, this.config.indexIntervalBytes, this.logger)];
     const lowered = offset < this.flushedOffset;
@@ -744,6 +827,7 @@ export class Log {
       this.logger.error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'could not snapshot the producer state at close');
     }
     this.closed = true;
+    this.clearTail();
     for (const segment of this.segments) segment.close();
   }
 

@@ -15,6 +15,15 @@ export const GroupHeartbeatRequest = z.object({
   memberEpoch: z.number().int().min(-1),
   subscribedTopics: z.array(topicName).max(10_000).optional(),
   clientId: z.string().max(255).optional(),
+  /**
+   * The partitions the member holds after acting on the last answer (KIP-848's TopicPartitions). Leaving
+   * out partitions the answer revoked acknowledges the revocation; without this field, the heartbeat
+   * itself acknowledges it.
+   */
+  ownedTopicPartitions: z
+    .array(z.object({ topic: topicName, partitions: z.array(z.number().int().nonnegative()).max(100_000) }))
+    .max(10_000)
+    .optional(),
 });
 
 const offset = z.number().int().nonnegative();

@@ -1,13 +1,13 @@
 /**
  * The replication protocol between brokers (Kafka's Fetch from followers and OffsetsForLeaderEpoch).
- * Requests are small JSON; the fetch answer is binary so that record batches travel as the leader stored
- * them, with no re-encoding.
+ * Requests are small JSON; the fetch answer is the binary fetch frame of ./fetch.ts, which consumers'
+ * fetches share.
  */
 import { z } from 'zod';
+import { isValidName } from '../names';
+import { parseInput } from '../validation';
 import { topicName } from './broker';
-import { FrameReader } from './FrameReader';
-
-export const REPLICA_FETCH_CONTENT_TYPE = 'application/vnd.brook.fetch';
+import { isIntIn, MAX_FETCH_BYTES, MAX_FETCH_PARTITIONS } from './fetch';
 
 const partitionRef = { topic: topicName, partition: z.number().int().nonnegative() };
 
@@ -16,7 +16,7 @@ export const ReplicaFetchRequest = z.object({
   /** How long the leader may hold the request while none of the partitions has new data. */
   maxWaitMs: z.number().int().min(0).max(30_000),
   /** Upper bound of record bytes per partition in one answer. */
-  maxBytesPerPartition: z.number().int().min(1).max(64 * 1024 * 1024).default(1024 * 1024),
+  maxBytesPerPartition: z.number().int().min(1).max(MAX_FETCH_BYTES).default(1024 * 1024),
   partitions: z
     .array(
       z.object({
@@ -27,18 +27,46 @@ export const ReplicaFetchRequest = z.object({
         leaderEpoch: z.number().int().nonnegative(),
       }),
     )
-    .max(10_000),
+    .max(MAX_FETCH_PARTITIONS),
 });
 export type ReplicaFetchRequest = z.infer<typeof ReplicaFetchRequest>;
 
-export interface ReplicaFetchPartitionResult {
-  topic: string;
-  partition: number;
-  error: { code: string; message: string } | null;
-  highWatermark: number;
-  logStartOffset: number;
-  logEndOffset: number;
-  records: Buffer;
+/**
+ * Parses a follower's fetch exactly as ReplicaFetchRequest does, without zod for the common body (every
+ * follower sends several a second per leader): a body this check passes, the schema passes unchanged
+ * (less unknown fields); anything else is left to the schema and its errors.
+ */
+export function parseReplicaFetchRequest(body: unknown): ReplicaFetchRequest {
+  const b = body as Partial<Record<keyof ReplicaFetchRequest, unknown>> | null;
+  if (
+    typeof b === 'object' &&
+    b !== null &&
+    isIntIn(b.replicaId, 0, Number.MAX_SAFE_INTEGER) &&
+    isIntIn(b.maxWaitMs, 0, 30_000) &&
+    (b.maxBytesPerPartition === undefined || isIntIn(b.maxBytesPerPartition, 1, MAX_FETCH_BYTES)) &&
+    Array.isArray(b.partitions) &&
+    b.partitions.length <= MAX_FETCH_PARTITIONS &&
+    b.partitions.every(isPlainReplicaPartitionFetch)
+  ) {
+    return {
+      replicaId: b.replicaId,
+      maxWaitMs: b.maxWaitMs,
+      maxBytesPerPartition: b.maxBytesPerPartition ?? 1024 * 1024,
+      partitions: b.partitions.map(({ topic, partition, fetchOffset, leaderEpoch }) => ({ topic, partition, fetchOffset, leaderEpoch })),
+    };
+  }
+  return parseInput(ReplicaFetchRequest, body);
+}
+
+function isPlainReplicaPartitionFetch(p: unknown): p is ReplicaFetchRequest['partitions'][number] {
+  if (typeof p !== 'object' || p === null) return false;
+  const { topic, partition, fetchOffset, leaderEpoch } = p as Record<string, unknown>;
+  return (
+    isValidName(topic) &&
+    isIntIn(partition, 0, Number.MAX_SAFE_INTEGER) &&
+    isIntIn(fetchOffset, 0, Number.MAX_SAFE_INTEGER) &&
+    isIntIn(leaderEpoch, 0, Number.MAX_SAFE_INTEGER)
+  );
 }
 
 export const EpochEndOffsetsRequest = z.object({
@@ -67,52 +95,3 @@ export interface EpochEndOffsetsResponse {
     endOffset: number;
   }>;
 }
-
-/**
- * Layout (big-endian): int32 count, per partition: int16 topicLength, topic, int32 partition,
- * int32 errorLength, error (JSON of {code, message}, empty when none), float64 highWatermark,
- * float64 logStartOffset, float64 logEndOffset, int32 recordsLength, records. Offsets are safe
- * integers, which a float64 holds exactly.
- */
-export function encodeReplicaFetchResponse(results: ReplicaFetchPartitionResult[]): Buffer {
-  const errors = results.map((r) => (r.error ? Buffer.from(JSON.stringify(r.error)) : EMPTY));
-  let size = 4;
-  results.forEach((r, i) => {
-    size += 2 + Buffer.byteLength(r.topic) + 4 + 4 + errors[i]!.length + 24 + 4 + r.records.length;
-  });
-  const out = Buffer.allocUnsafe(size);
-  let pos = out.writeInt32BE(results.length, 0);
-  results.forEach((r, i) => {
-    pos = out.writeInt16BE(Buffer.byteLength(r.topic), pos);
-    pos += out.write(r.topic, pos, 'utf8');
-    pos = out.writeInt32BE(r.partition, pos);
-    pos = out.writeInt32BE(errors[i]!.length, pos);
-    pos += errors[i]!.copy(out, pos);
-    pos = out.writeDoubleBE(r.highWatermark, pos);
-    pos = out.writeDoubleBE(r.logStartOffset, pos);
-    pos = out.writeDoubleBE(r.logEndOffset, pos);
-    pos = out.writeInt32BE(r.records.length, pos);
-    pos += r.records.copy(out, pos);
-  });
-  return out;
-}
-
-/** Decodes a fetch answer; the records are views into `buf`. */
-export function decodeReplicaFetchResponse(buf: Buffer): ReplicaFetchPartitionResult[] {
-  const r = new FrameReader(buf, 'replica fetch answer');
-  const count = r.int32();
-  const out: ReplicaFetchPartitionResult[] = [];
-  for (let i = 0; i < count; i++) {
-    const topic = r.string(r.int16());
-    const partition = r.int32();
-    const errorLength = r.int32();
-    const error = errorLength > 0 ? (JSON.parse(r.string(errorLength)) as { code: string; message: string }) : null;
-    const highWatermark = r.double();
-    const logStartOffset = r.double();
-    const logEndOffset = r.double();
-    out.push({ topic, partition, error, highWatermark, logStartOffset, logEndOffset, records: r.bytes(r.int32()) });
-  }
-  return out;
-}
-
-const EMPTY = Buffer.alloc(0);

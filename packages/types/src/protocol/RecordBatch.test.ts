@@ -5,6 +5,7 @@ import {
   decodeRecords,
   encodeBatch,
   iterateBatches,
+  RecordBatchBuilder,
   LOG_OVERHEAD,
   readBatchHeader,
   setBaseOffset,
@@ -284,5 +285,27 @@ describe('RecordBatch v2', () => {
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     // The bar is low enough for a loaded CI machine; the benchmark script reports the real figure.
     expect((rounds * records.length) / seconds).toBeGreaterThan(1_000_000);
+  });
+});
+
+describe('RecordBatchBuilder', () => {
+  test('builds the same bytes as encodeBatch, growing its buffer as records come', () => {
+    const records: RecordInput[] = [
+      { key: Buffer.from('k1'), value: Buffer.alloc(300, 7), timestamp: 1_700_000_000_000 },
+      { key: null, value: null, timestamp: 1_700_000_000_005 },
+      { key: null, value: Buffer.from('v'), headers: [{ key: 'h', value: Buffer.from('x') }, { key: 'n', value: null }], timestamp: 1_600_000_000_000 },
+    ];
+    const builder = new RecordBatchBuilder(64);
+    for (const r of records) builder.append(r.timestamp!, r.key, r.value, r.headers);
+    expect(builder.recordCount).toBe(3);
+    const built = builder.build({ producerId: 9, producerEpoch: 1, baseSequence: 40 });
+    expect(built.length).toBe(builder.sizeInBytes);
+    expect(built).toEqual(encodeBatch(records, { producerId: 9, producerEpoch: 1, baseSequence: 40 }));
+    verifyRecords(built, 0, verifyBatch(built, 0));
+  });
+
+  test('refuses an empty batch and a bad timestamp', () => {
+    expect(codeOf(() => new RecordBatchBuilder(100).build())).toBe('INVALID_RECORD');
+    expect(codeOf(() => new RecordBatchBuilder(100).append(-1, null, null))).toBe('INVALID_RECORD');
   });
 });

@@ -115,34 +115,87 @@ export function encodeBatch(records: RecordInput[], options: BatchOptions = {}):
   for (let i = 0; i < count; i++) {
     const record = records[i]!;
     const timestamp = record.timestamp ?? defaultTimestamp;
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-      throw new BrookError('INVALID_RECORD', `record ${i} has an invalid timestamp ${timestamp}: use milliseconds since the epoch`);
-    }
+    checkTimestamp(timestamp, i);
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
-    const key = record.key;
-    const value = record.value;
-    let body = 1 + sizeOfVarlong(timestamp - baseTimestamp) + sizeOfVarint(i);
-    body += key == null ? 1 : sizeOfVarint(key.length) + key.length;
-    body += value == null ? 1 : sizeOfVarint(value.length) + value.length;
-    const headers = record.headers;
-    if (headers === undefined || headers.length === 0) {
-      body += 1;
-    } else {
-      body += sizeOfVarint(headers.length);
-      for (const header of headers) {
-        const keyBytes = Buffer.byteLength(header.key, 'utf8');
-        body += sizeOfVarint(keyBytes) + keyBytes;
-        body += header.value == null ? 1 : sizeOfVarint(header.value.length) + header.value.length;
-      }
-    }
+    const body = recordBodySize(timestamp - baseTimestamp, i, record.key, record.value, record.headers);
     recordSizes[i] = body;
     size += sizeOfVarint(body) + body;
   }
 
   // Pass 2: the bytes.
   const buf = Buffer.allocUnsafe(size);
+  let pos = BATCH_HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    const record = records[i]!;
+    const timestampDelta = (record.timestamp ?? defaultTimestamp) - baseTimestamp;
+    pos = writeRecord(buf, pos, recordSizes[i]!, timestampDelta, i, record.key, record.value, record.headers);
+  }
+  writeBatchHeader(buf, count, baseTimestamp, maxTimestamp, options);
+  return buf;
+}
+
+function checkTimestamp(timestamp: number, index: number): void {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new BrookError('INVALID_RECORD', `record ${index} has an invalid timestamp ${timestamp}: use milliseconds since the epoch`);
+  }
+}
+
+/** Bytes of one record after its length varint. */
+function recordBodySize(
+  timestampDelta: number,
+  offsetDelta: number,
+  key: Uint8Array | null | undefined,
+  value: Uint8Array | null | undefined,
+  headers: readonly RecordHeader[] | undefined,
+): number {
+  let body = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+  body += key == null ? 1 : sizeOfVarint(key.length) + key.length;
+  body += value == null ? 1 : sizeOfVarint(value.length) + value.length;
+  if (headers === undefined || headers.length === 0) return body + 1;
+  body += sizeOfVarint(headers.length);
+  for (const header of headers) {
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    body += sizeOfVarint(keyBytes) + keyBytes;
+    body += header.value == null ? 1 : sizeOfVarint(header.value.length) + header.value.length;
+  }
+  return body;
+}
+
+/** Writes one record (length varint first) at `pos`; answers the position after it. */
+function writeRecord(
+  buf: Buffer,
+  pos: number,
+  body: number,
+  timestampDelta: number,
+  offsetDelta: number,
+  key: Uint8Array | null | undefined,
+  value: Uint8Array | null | undefined,
+  headers: readonly RecordHeader[] | undefined,
+): number {
+  pos = writeUnsignedVarint(buf, pos, zigzag32(body));
+  buf[pos++] = 0; // record attributes: unused in v2
+  pos = writeVarlong(buf, pos, timestampDelta);
+  pos = writeUnsignedVarint(buf, pos, zigzag32(offsetDelta));
+  pos = writeNullableBytes(buf, pos, key);
+  pos = writeNullableBytes(buf, pos, value);
+  if (headers === undefined || headers.length === 0) {
+    buf[pos++] = 0;
+    return pos;
+  }
+  pos = writeUnsignedVarint(buf, pos, zigzag32(headers.length));
+  for (const header of headers) {
+    const keyBytes = Buffer.byteLength(header.key, 'utf8');
+    pos = writeUnsignedVarint(buf, pos, zigzag32(keyBytes));
+    pos += buf.write(header.key, pos, keyBytes, 'utf8');
+    pos = writeNullableBytes(buf, pos, header.value);
+  }
+  return pos;
+}
+
+/** Fills the 61-byte header of the batch that is all of `buf`, CRC last. */
+function writeBatchHeader(buf: Buffer, count: number, baseTimestamp: number, maxTimestamp: number, options: BatchOptions): void {
   writeInt64(buf, 0, options.baseOffset ?? 0);
-  buf.writeInt32BE(size - LOG_OVERHEAD, LENGTH_OFFSET);
+  buf.writeInt32BE(buf.length - LOG_OVERHEAD, LENGTH_OFFSET);
   buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
   buf[MAGIC_OFFSET] = MAGIC;
   buf.writeInt16BE(0, ATTRIBUTES_OFFSET);
@@ -153,30 +206,7 @@ export function encodeBatch(records: RecordInput[], options: BatchOptions = {}):
   buf.writeInt16BE(options.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
   buf.writeInt32BE(options.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
   buf.writeInt32BE(count, RECORDS_COUNT_OFFSET);
-  let pos = BATCH_HEADER_SIZE;
-  for (let i = 0; i < count; i++) {
-    const record = records[i]!;
-    pos = writeUnsignedVarint(buf, pos, zigzag32(recordSizes[i]!));
-    buf[pos++] = 0; // record attributes: unused in v2
-    pos = writeVarlong(buf, pos, (record.timestamp ?? defaultTimestamp) - baseTimestamp);
-    pos = writeUnsignedVarint(buf, pos, zigzag32(i));
-    pos = writeNullableBytes(buf, pos, record.key);
-    pos = writeNullableBytes(buf, pos, record.value);
-    const headers = record.headers;
-    if (headers === undefined || headers.length === 0) {
-      buf[pos++] = 0;
-    } else {
-      pos = writeUnsignedVarint(buf, pos, zigzag32(headers.length));
-      for (const header of headers) {
-        const keyBytes = Buffer.byteLength(header.key, 'utf8');
-        pos = writeUnsignedVarint(buf, pos, zigzag32(keyBytes));
-        pos += buf.write(header.key, pos, keyBytes, 'utf8');
-        pos = writeNullableBytes(buf, pos, header.value);
-      }
-    }
-  }
   buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
-  return buf;
 }
 
 function writeNullableBytes(buf: Buffer, pos: number, bytes: Uint8Array | null | undefined): number {
@@ -187,6 +217,58 @@ function writeNullableBytes(buf: Buffer, pos: number, bytes: Uint8Array | null |
   pos = writeUnsignedVarint(buf, pos, zigzag32(bytes.length));
   buf.set(bytes, pos);
   return pos + bytes.length;
+}
+
+/**
+ * Builds one v2 batch record by record (Kafka's MemoryRecordsBuilder): each record is written into the
+ * batch's buffer as it is appended, so a producer keeps no object per record, and the header (producer
+ * id, sequence, CRC) is written once, by build(). Same bytes as encodeBatch of the same records.
+ */
+export class RecordBatchBuilder {
+  private buf: Buffer;
+  private pos = BATCH_HEADER_SIZE;
+  private count = 0;
+  private baseTimestamp = 0;
+  private maxTimestamp = 0;
+
+  /** `capacity`: bytes to start with; the buffer doubles when a record does not fit. */
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_SIZE + MIN_RECORD_SIZE));
+  }
+
+  get recordCount(): number {
+    return this.count;
+  }
+
+  /** Bytes of the batch so far, header included. */
+  get sizeInBytes(): number {
+    return this.pos;
+  }
+
+  /** Appends a record at the next offset delta; `timestamp` in ms since the epoch. */
+  append(timestamp: number, key: Uint8Array | null, value: Uint8Array | null, headers?: readonly RecordHeader[]): void {
+    checkTimestamp(timestamp, this.count);
+    if (this.count === 0) this.baseTimestamp = this.maxTimestamp = timestamp;
+    else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const body = recordBodySize(timestampDelta, this.count, key, value, headers);
+    const end = this.pos + sizeOfVarint(body) + body;
+    if (end > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(end, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.pos);
+      this.buf = grown;
+    }
+    this.pos = writeRecord(this.buf, this.pos, body, timestampDelta, this.count, key, value, headers);
+    this.count++;
+  }
+
+  /** Writes the header and CRC; answers the batch (a view of the builder's buffer). */
+  build(options: Pick<BatchOptions, 'producerId' | 'producerEpoch' | 'baseSequence'> = {}): Buffer {
+    if (this.count === 0) throw new BrookError('INVALID_RECORD', 'a record batch needs at least one record');
+    const buf = this.buf.subarray(0, this.pos);
+    writeBatchHeader(buf, this.count, this.baseTimestamp, this.maxTimestamp, options);
+    return buf;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -270,7 +352,7 @@ export function verifyRecords(buf: Buffer, position: number, header: BatchHeader
   if (unsupported !== 0) {
     throw new BrookError('INVALID_RECORD', `batch attributes ${header.attributes} are not supported: Brook stores uncompressed, non-transactional batches`);
   }
-  walkRecords(buf, position, header, 'INVALID_RECORD', null);
+  walkRecords(buf, position, header, 'INVALID_RECORD', 0, null, null);
 }
 
 /**
@@ -279,15 +361,31 @@ export function verifyRecords(buf: Buffer, position: number, header: BatchHeader
  * INVALID_RECORD on a compressed batch.
  */
 export function decodeRecords(buf: Buffer, position: number, header: BatchHeader = readBatchHeader(buf, position)): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  decodeRecordsFrom(buf, position, header, 0, toDecodedRecord, out);
+  return out;
+}
+
+/** Makes one decoded record from its fields; `headers` is null when the record has none. */
+export type RecordBuilder<T> = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null) => T;
+
+/**
+ * Decodes the records of the batch at `position` from `fromOffset` on, each made by `build` and appended
+ * to `out`: a consumer's path, with no intermediate record objects, and earlier records (a fetch that
+ * lands mid-batch) skipped without being decoded. Same views and errors as decodeRecords.
+ */
+export function decodeRecordsFrom<T>(buf: Buffer, position: number, header: BatchHeader, fromOffset: number, build: RecordBuilder<T>, out: T[]): void {
   if ((header.attributes & COMPRESSION_CODEC_MASK) !== 0) {
     throw new BrookError('INVALID_RECORD', `batch at offset ${header.baseOffset} is compressed; Brook does not support compression`);
   }
   if (position + header.sizeInBytes > buf.length) {
     throw corrupt(`truncated batch at position ${position}: ${buf.length - position} of ${header.sizeInBytes} bytes`);
   }
-  const out: DecodedRecord[] = [];
-  walkRecords(buf, position, header, 'CORRUPT_RECORD', out);
-  return out;
+  walkRecords(buf, position, header, 'CORRUPT_RECORD', fromOffset, build, out);
+}
+
+function toDecodedRecord(offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: RecordHeader[] | null): DecodedRecord {
+  return { offset, timestamp, key, value, headers: headers ?? [] };
 }
 
 /** Walks a buffer of concatenated batches; stops at a partial trailing batch, throws on a corrupt header. */
@@ -312,8 +410,8 @@ export function setPartitionLeaderEpoch(buf: Buffer, position: number, epoch: nu
   buf.writeInt32BE(epoch, position + PARTITION_LEADER_EPOCH_OFFSET);
 }
 
-/** Validates (out === null) or decodes (into out) the records of one batch. */
-function walkRecords(buf: Buffer, position: number, header: BatchHeader, errorCode: ErrorCode, out: DecodedRecord[] | null): void {
+/** Validates (out === null) or decodes (with build, into out) the records of one batch at or after `fromOffset`. */
+function walkRecords<T>(buf: Buffer, position: number, header: BatchHeader, errorCode: ErrorCode, fromOffset: number, build: RecordBuilder<T> | null, out: T[] | null): void {
   const batchEnd = position + header.sizeInBytes;
   const logAppendTime = (header.attributes & TIMESTAMP_TYPE_MASK) !== 0;
   const fail = (why: string): BrookError =>
@@ -332,6 +430,10 @@ function walkRecords(buf: Buffer, position: number, header: BatchHeader, errorCo
       throw fail(`record ${i} has offset delta ${offsetDelta} out of order`);
     }
     previousOffsetDelta = offsetDelta;
+    if (header.baseOffset + offsetDelta < fromOffset) {
+      pos = end; // before the fetch position: not decoded
+      continue;
+    }
     const keyLength = readVarint(buf, cursor, end, fail);
     const keyStart = cursor;
     if (keyLength < -1 || keyStart + keyLength > end) throw fail(`record ${i} has key length ${keyLength}`);
@@ -343,7 +445,7 @@ function walkRecords(buf: Buffer, position: number, header: BatchHeader, errorCo
     const headerCount = readVarint(buf, pos, end, fail);
     pos = cursor;
     if (headerCount < 0) throw fail(`record ${i} has header count ${headerCount}`);
-    const headers: RecordHeader[] = [];
+    let headers: RecordHeader[] | null = null;
     for (let h = 0; h < headerCount; h++) {
       const headerKeyLength = readVarint(buf, pos, end, fail);
       const headerKeyStart = cursor;
@@ -355,7 +457,7 @@ function walkRecords(buf: Buffer, position: number, header: BatchHeader, errorCo
       }
       pos = headerValueStart + Math.max(headerValueLength, 0);
       if (out !== null) {
-        headers.push({
+        (headers ??= []).push({
           key: buf.toString('utf8', headerKeyStart, headerKeyStart + headerKeyLength),
           value: headerValueLength < 0 ? null : buf.subarray(headerValueStart, pos),
         });
@@ -363,13 +465,15 @@ function walkRecords(buf: Buffer, position: number, header: BatchHeader, errorCo
     }
     if (pos !== end) throw fail(`record ${i} is ${length} bytes long but its fields take ${pos - (end - length)}`);
     if (out !== null) {
-      out.push({
-        offset: header.baseOffset + offsetDelta,
-        timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-        key: keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength),
-        value: valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength),
-        headers,
-      });
+      out.push(
+        build!(
+          header.baseOffset + offsetDelta,
+          logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+          keyLength < 0 ? null : buf.subarray(keyStart, keyStart + keyLength),
+          valueLength < 0 ? null : buf.subarray(valueStart, valueStart + valueLength),
+          headers,
+        ),
+      );
     }
   }
   if (pos !== batchEnd) throw fail(`${batchEnd - pos} bytes after the last of ${header.recordCount} records`);

@@ -65,24 +65,21 @@ export function groupRoutes(groups: GroupService, admin: GroupAdmin): Router {
       res.json(d);
       return;
     }
-    res.json({ ...d, ...(await admin.lag(d.offsets, d.members.flatMap((m) => m.assignment))) });
+    // A partition pending revocation is still its member's: it counts as assigned.
+    res.json({ ...d, ...(await admin.lag(d.offsets, d.members.flatMap((m) => [...m.assignment, ...m.partitionsPendingRevocation]))) });
   });
 
+  /** Runs on the coordinator, which refuses a group with members before looking at anything else (as Kafka does). */
   router.post('/consumer-groups/:group/reset-offsets', async (req, res) => {
     const { group } = parseInput(GroupPath, req.params);
     const body = parseInput(ResetOffsetsRequest, req.body);
-    const committed = await groups.route(group, false, (c) => c.fetchOffsets(group), async (peer, headers) => (await peer.get<{ offsets: Array<{ topic: string; partition: number; offset: number }> }>(path(group, '/offsets'), { headers })).offsets);
-    const offsets = await admin.resetTargets(body, [...new Set(committed.map((o) => o.topic))]);
-    await groups.route(group, false, (c) => c.resetOffsets(group, offsets), (peer, headers) => peer.post(`/consumer-groups/${encodeURIComponent(group)}/reset-offsets/apply`, { offsets }, { headers }));
-    res.json({ groupId: group, offsets });
-  });
-
-  /** The coordinator's half of a reset, after the entry broker resolved the target offsets. */
-  router.post('/consumer-groups/:group/reset-offsets/apply', async (req, res) => {
-    const { group } = parseInput(GroupPath, req.params);
-    const { offsets } = parseInput(CommitOffsetsRequest, req.body);
-    await groups.route(group, forwarded(req), (c) => c.resetOffsets(group, offsets), (peer, headers) => peer.post(req.path, { offsets }, { headers }));
-    res.json({ groupId: group, offsets });
+    type Reset = { groupId: string; offsets: Array<{ topic: string; partition: number; offset: number }> };
+    const reset = async (c: GroupCoordinator): Promise<Reset> => {
+      const offsets = await admin.resetTargets(body, c.resettableTopics(group));
+      await c.resetOffsets(group, offsets);
+      return { groupId: group, offsets };
+    };
+    res.json(await groups.route(group, forwarded(req), reset, (peer, headers) => peer.post<Reset>(req.path, body, { headers })));
   });
 
   router.delete('/consumer-groups/:group', async (req, res) => {

@@ -1,11 +1,15 @@
-import express, { Router } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { requestParams } from '@brook/runtime';
+import { requestParams, sendChunks, type HotRoutes } from '@brook/runtime';
 import {
   AcksQuery,
+  type AcksMode,
+  encodeFetchResponse,
+  FETCH_CONTENT_TYPE,
   decodeProduceFrame,
   FetchRecordsQuery,
   nonNegativeInt,
+  parseConsumerFetchRequest,
   parseInput,
   PartitionPath,
   PRODUCE_FRAME_CONTENT_TYPE,
@@ -17,15 +21,19 @@ import type { BrokerServices } from '../BrokerServices';
 /** `?timestamp=` asks for the first offset at or after a time instead of the earliest and latest. */
 const TimestampQuery = z.object({ timestamp: nonNegativeInt.optional() });
 
-/** Brook's canonical data routes: binary produce, and JSON reads of one partition. */
-export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
+/** Brook's canonical data routes: binary produce, consumers' binary fetch of many partitions, and JSON reads of one partition. */
+export function recordRoutes(s: BrokerServices, hot: HotRoutes): Router {
   const router = Router();
 
-  router.post('/produce', express.raw({ type: PRODUCE_FRAME_CONTENT_TYPE, limit: bodyLimit }), async (req, res) => {
-    const acks = parseInput(AcksQuery, req.query).acks ?? 'all';
-    const frame = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  hot.binary(router, '/produce', PRODUCE_FRAME_CONTENT_TYPE, async (req, res, frame) => {
+    const acks = acksOf(req.query);
     const answer: ProduceFrameResponse = { results: await s.produce.appendLocal(decodeProduceFrame(frame), acks) };
-    res.json(answer);
+    sendChunks(res, 'application/json; charset=utf-8', [Buffer.from(JSON.stringify(answer))]);
+  });
+
+  hot.json(router, '/fetch', async (_req, res, body) => {
+    const results = await s.consumerFetch.fetch(parseConsumerFetchRequest(body));
+    sendChunks(res, FETCH_CONTENT_TYPE, encodeFetchResponse(results));
   });
 
   router.get('/topics/:topic/partitions/:partition/records', async (req, res) => {
@@ -49,4 +57,10 @@ export function recordRoutes(s: BrokerServices, bodyLimit: number): Router {
   });
 
   return router;
+}
+
+/** `?acks=` as AcksQuery reads it; the producer's usual `all` without a zod parse. */
+function acksOf(query: Request['query']): AcksMode {
+  if (query.acks === 'all' || query.acks === undefined) return 'all';
+  return parseInput(AcksQuery, query).acks ?? 'all';
 }

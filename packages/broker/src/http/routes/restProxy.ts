@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AcksQuery, BrookError, parseInput, RestProxyProduceRequest, topicName } from '@brook/types';
-import { toOutgoingRecord } from '../../produce/JsonRecordCodec';
+import { AcksQuery, BrookError, parseInput, parseRestProxyProduceRequest, topicName } from '@brook/types';
+import { toOutgoingRecords } from '../../produce/JsonRecordCodec';
 import type { OutgoingRecord } from '../../produce/ProduceService';
 import type { BrokerServices } from '../BrokerServices';
 
@@ -17,13 +17,10 @@ export function restProxyRoutes(s: BrokerServices): Router {
 
   router.post('/topics/:topic', async (req, res) => {
     const { topic } = parseInput(TopicPath, req.params);
-    const body = parseInput(RestProxyProduceRequest, req.body);
-    const binary = isBinaryFormat(req);
-    const records: OutgoingRecord[] = body.records.map((r, i) =>
-      binary
-        ? { partition: r.partition, key: base64Field(r.key, `records.${i}.key`), value: base64Field(r.value, `records.${i}.value`) }
-        : toOutgoingRecord({ partition: r.partition, key: jsonKey(r.key), value: r.value }),
-    );
+    const body = parseRestProxyProduceRequest(req.body);
+    const records: OutgoingRecord[] = isBinaryFormat(req)
+      ? body.records.map((r, i) => ({ partition: r.partition, key: base64Field(r.key, `records.${i}.key`), value: base64Field(r.value, `records.${i}.value`) }))
+      : toOutgoingRecords(body.records.map((r) => ({ partition: r.partition, key: jsonKey(r.key), value: r.value })));
     const acks = parseInput(AcksQuery, req.query).acks ?? 'all';
     const offsets = await s.produce.produce(topic, records, acks);
     res.status(acks === '0' ? 202 : 200).type(REST_PROXY_CONTENT_TYPE).json({
