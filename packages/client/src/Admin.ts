@@ -1,5 +1,5 @@
 import { HttpJsonClient } from '@brook/runtime';
-import { BrookError, type BrokerView, type ClusterView, type TopicView } from '@brook/types';
+import { BrookError, type BrokerView, type ClusterView, type GroupDescriptionWithLag, type GroupListing, type TopicView } from '@brook/types';
 import { Metadata } from './Metadata';
 
 export interface AdminOptions {
@@ -16,31 +16,6 @@ export interface CreateTopicOptions {
   replicationFactor?: number;
   /** Kafka topic configs, e.g. `{ 'retention.ms': '86400000' }`. */
   configs?: Record<string, string | number>;
-}
-
-/** A group in `GET /consumer-groups`. */
-export interface GroupListing {
-  groupId: string;
-  state: string;
-  members: number;
-}
-
-/** `GET /consumer-groups/{group}`: members, assignment, committed offsets and lag. */
-export interface GroupDescription {
-  groupId: string;
-  state: string;
-  groupEpoch: number;
-  members: Array<{
-    memberId: string;
-    clientId: string;
-    memberEpoch: number;
-    subscribedTopics: string[];
-    assignment: Array<{ topic: string; partitions: number[] }>;
-    /** Taken away by the coordinator's last answer but still the member's until it acknowledges. */
-    partitionsPendingRevocation: Array<{ topic: string; partitions: number[] }>;
-  }>;
-  offsets: Array<{ topic: string; partition: number; offset: number; [k: string]: unknown }>;
-  [k: string]: unknown;
 }
 
 export interface ResetOffsetsOptions {
@@ -111,8 +86,8 @@ export class Admin {
   }
 
   /** A group's state, members, assignment, committed offsets and lag. */
-  describeGroup(group: string): Promise<GroupDescription> {
-    return this.withBroker((b) => b.get<GroupDescription>(`/consumer-groups/${encodeURIComponent(group)}`, { timeoutMs: this.timeoutMs }));
+  describeGroup(group: string): Promise<GroupDescriptionWithLag> {
+    return this.withBroker((b) => b.get<GroupDescriptionWithLag>(`/consumer-groups/${encodeURIComponent(group)}`, { timeoutMs: this.timeoutMs }));
   }
 
   /** Moves a memberless group's committed offsets (GROUP_NOT_EMPTY while it has members). */

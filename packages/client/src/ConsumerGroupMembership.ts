@@ -1,13 +1,6 @@
-import { BrookError } from '@brook/types';
+import { BrookError, groupByTopic, type GroupHeartbeatResponse, type TopicPartition } from '@brook/types';
 import type { BrokerConnections } from './BrokerConnections';
-import { partitionKey, type TopicPartition, type TopicPartitionOffset } from './SubscriptionState';
-
-interface HeartbeatResponse {
-  memberId: string;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  assignment: Array<{ topic: string; partitions: number[] }>;
-}
+import { partitionKey, type TopicPartitionOffset } from './SubscriptionState';
 
 /** What the membership asks of its consumer; each call finishes before the next heartbeat is sent. */
 export interface MembershipListener {
@@ -140,11 +133,11 @@ export class ConsumerGroupMembership {
       memberId: this.memberId,
       memberEpoch: this.memberEpoch,
       ...(withSubscription ? { subscribedTopics: topics, clientId: this.clientId } : {}),
-      ownedTopicPartitions: byTopic(this.owned),
+      ownedTopicPartitions: groupByTopic(this.owned),
     };
-    let answer: HeartbeatResponse;
+    let answer: GroupHeartbeatResponse;
     try {
-      answer = await this.groupRequest((c) => c.post<HeartbeatResponse>(this.path('/heartbeat'), body));
+      answer = await this.groupRequest((c) => c.post<GroupHeartbeatResponse>(this.path('/heartbeat'), body));
     } catch (err) {
       if (err instanceof BrookError && (err.code === 'UNKNOWN_MEMBER_ID' || err.code === 'FENCED_MEMBER_EPOCH')) {
         // Its partitions may be someone else's already: give them up without committing, and join again.
@@ -185,15 +178,4 @@ export class ConsumerGroupMembership {
   private path(rest: string): string {
     return `/groups/${encodeURIComponent(this.groupId)}${rest}`;
   }
-}
-
-/** Partitions grouped by topic, as heartbeats report them. */
-function byTopic(tps: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
-  const out = new Map<string, number[]>();
-  for (const { topic, partition } of tps) {
-    const partitions = out.get(topic);
-    if (partitions) partitions.push(partition);
-    else out.set(topic, [partition]);
-  }
-  return [...out].map(([topic, partitions]) => ({ topic, partitions }));
 }

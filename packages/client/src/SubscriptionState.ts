@@ -1,10 +1,6 @@
-import { BrookError } from '@brook/types';
+import { BrookError, type TopicPartition } from '@brook/types';
 
-/** A topic partition. */
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+export type { TopicPartition };
 
 /** A topic partition and an offset: a position, a seek target or a commit. */
 export interface TopicPartitionOffset extends TopicPartition {

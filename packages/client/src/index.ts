@@ -1,5 +1,6 @@
 export { Producer, toBytes, type Acks, type ProducerOptions, type ProducerRecord, type ProducerStats } from './Producer';
-export { Admin, type AdminOptions, type CreateTopicOptions, type GroupDescription, type GroupListing, type ResetOffsetsOptions } from './Admin';
+export { Admin, type AdminOptions, type CreateTopicOptions, type ResetOffsetsOptions } from './Admin';
+export type { GroupDescriptionWithLag, GroupListing, PartitionLag, TopicPartition } from '@brook/types';
 export { Metadata, type MetadataOptions, type PartitionInfo } from './Metadata';
 export { RecordAccumulator, ProducerBatch, PartitionQueue, estimateRecordSize, type RecordMetadata, type AccumulatorOptions } from './RecordAccumulator';
 export { StickyPartitioner } from './StickyPartitioner';
@@ -7,4 +8,4 @@ export type { HttpJsonClientLike } from './HttpJsonClientLike';
 export { Consumer, type ConsumerOptions, type RunOptions } from './Consumer';
 export type { ConsumerRecord } from './ConsumerRecord';
 export type { OffsetReset } from './Fetcher';
-export type { TopicPartition, TopicPartitionOffset } from './SubscriptionState';
+export type { TopicPartitionOffset } from './SubscriptionState';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpJsonClient, Logger } from '@brook/runtime';
-import { BrookError, type ConsumedRecord } from '@brook/types';
+import { BrookError, groupByTopic, type CommittedOffset, type ConsumedRecord, type GroupHeartbeatResponse, type TopicPartition } from '@brook/types';
 import type { FetchService } from '../fetch/FetchService';
-import type { CommittedOffset, GroupCoordinator, HeartbeatRequest, HeartbeatResponse, TopicPartition } from '../group/GroupCoordinator';
+import type { GroupCoordinator, HeartbeatRequest } from '../group/GroupCoordinator';
 import type { GroupService } from '../group/GroupService';
 import type { MetadataCache } from '../metadata/MetadataCache';
 
@@ -405,7 +405,7 @@ export class ConsumerInstanceManager {
     if (inst.memberId) {
       if (inst.autoCommit) await this.commitDirty(inst).catch(() => undefined);
       const memberId = inst.memberId;
-      await this.callGroup<HeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, { memberId, memberEpoch: -1 }), (peer, headers) =>
+      await this.callGroup<GroupHeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, { memberId, memberEpoch: -1 }), (peer, headers) =>
         peer.post(`/groups/${encodeURIComponent(inst.group)}/heartbeat`, { memberId, memberEpoch: -1 }, { headers }),
       ).catch((err) => this.options.logger?.warn({ err, group: inst.group }, 'leaving the group failed'));
     }
@@ -436,13 +436,13 @@ export class ConsumerInstanceManager {
         memberEpoch: join ? 0 : inst.memberEpoch,
         subscribedTopics: join || topicsChanged ? inst.topics : undefined,
         clientId: `brook-rest-${inst.instanceId}`,
-        ownedTopicPartitions: byTopic(inst.assignment),
+        ownedTopicPartitions: groupByTopic(inst.assignment),
       };
-      return this.callGroup<HeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, req), (peer, headers) =>
+      return this.callGroup<GroupHeartbeatResponse>(inst.group, (c) => c.heartbeat(inst.group, req), (peer, headers) =>
         peer.post(`/groups/${encodeURIComponent(inst.group)}/heartbeat`, req, { headers }),
       );
     };
-    let res: HeartbeatResponse;
+    let res: GroupHeartbeatResponse;
     try {
       res = await send(!inst.memberId || inst.memberEpoch === 0);
     } catch (err) {
@@ -603,17 +603,6 @@ export class ConsumerInstanceManager {
       }
     }
   }
-}
-
-/** Partitions grouped by topic, as heartbeats report them. */
-function byTopic(tps: TopicPartition[]): Array<{ topic: string; partitions: number[] }> {
-  const out = new Map<string, number[]>();
-  for (const { topic, partition } of tps) {
-    const partitions = out.get(topic);
-    if (partitions) partitions.push(partition);
-    else out.set(topic, [partition]);
-  }
-  return [...out].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function checkOffset(offset: number): void {

@@ -1,9 +1,8 @@
+import type { ConsumerGroupState } from '@brook/types';
 import { addPartition, overlaps, sameAssignment, toTopicPartitions, type Assignment } from './Assignment';
 import type { ConsumerGroupMember } from './ConsumerGroupMember';
 import type { OffsetCommitValue } from './OffsetsRecordCodec';
 import type { UniformAssignor } from './UniformAssignor';
-
-export type ConsumerGroupState = 'Empty' | 'Reconciling' | 'Stable';
 
 /**
  * A consumer group on its coordinator (Kafka's ConsumerGroup): members, the target assignment computed

@@ -1,14 +1,6 @@
-import { BrookError, type ResetOffsetsRequest } from '@brook/types';
+import { BrookError, type PartitionLag, type ResetOffsetsRequest, type TopicPartitions } from '@brook/types';
 import type { FetchService } from '../fetch/FetchService';
 import type { MetadataCache } from '../metadata/MetadataCache';
-
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  committedOffset: number;
-  highWatermark: number;
-  lag: number;
-}
 
 /**
  * What operators ask of a group beyond its coordinator's state: lag (high watermark − committed offset, per
@@ -21,7 +13,7 @@ export class GroupAdmin {
   ) {}
 
   /** Lag of every partition the group has committed for or is assigned. */
-  async lag(offsets: Array<{ topic: string; partition: number; offset: number }>, assigned: Array<{ topic: string; partitions: number[] }>) {
+  async lag(offsets: Array<{ topic: string; partition: number; offset: number }>, assigned: TopicPartitions[]): Promise<{ partitions: PartitionLag[]; totalLag: number }> {
     const committed = new Map(offsets.map((o) => [`${o.topic}\0${o.partition}`, o.offset]));
     const keys = new Set(committed.keys());
     for (const a of assigned) for (const p of a.partitions) keys.add(`${a.topic}\0${p}`);

@@ -1,5 +1,6 @@
 import { BrookError } from '@brook/types';
-import { GroupCoordinator, javaStringHashCode, type HeartbeatResponse } from './GroupCoordinator';
+import type { GroupHeartbeatResponse } from '@brook/types';
+import { GroupCoordinator, javaStringHashCode } from './GroupCoordinator';
 import { decodeOffsetsRecord, encodeOffsetCommit } from './OffsetsRecordCodec';
 import type { OffsetsRecord, OffsetsStore } from './OffsetsStore';
 
@@ -58,7 +59,7 @@ class Member {
   ) {}
 
   /** `owned` ("t-3", …) is reported as the member's owned partitions; by default it reports none. */
-  heartbeat(subscribedTopics?: string[], owned?: string[]): HeartbeatResponse {
+  heartbeat(subscribedTopics?: string[], owned?: string[]): GroupHeartbeatResponse {
     const res = this.coordinator.heartbeat(this.group, {
       memberId: this.memberId,
       memberEpoch: this.memberEpoch,

@@ -1,5 +1,4 @@
-import { BrookError } from '@brook/types';
-import type { ConsumerGroupState } from './ConsumerGroup';
+import { BrookError, type CommittedOffset, type GroupDescription, type GroupHeartbeatResponse, type GroupListing, type TopicPartition } from '@brook/types';
 import { GroupCoordinatorShard, type CoordinatorContext, type GroupLogger } from './GroupCoordinatorShard';
 import { decodeOffsetsRecord } from './OffsetsRecordCodec';
 import type { OffsetsRecord, OffsetsStore } from './OffsetsStore';
@@ -8,16 +7,6 @@ import { UniformAssignor } from './UniformAssignor';
 /** Partition counts of topics, from the broker's metadata; undefined for a topic that does not exist. */
 export interface TopicPartitionsLookup {
   partitionCount(topic: string): number | undefined;
-}
-
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
-
-export interface CommittedOffset extends TopicPartition {
-  offset: number;
-  metadata: string;
 }
 
 export interface HeartbeatRequest {
@@ -31,41 +20,10 @@ export interface HeartbeatRequest {
   ownedTopicPartitions?: Array<{ topic: string; partitions: number[] }>;
 }
 
-export interface HeartbeatResponse {
-  memberId: string;
-  memberEpoch: number;
-  heartbeatIntervalMs: number;
-  /** Every partition the member is to own (not only what changed); partitions it must give up are left out. */
-  assignment: Array<{ topic: string; partitions: number[] }>;
-}
-
 export interface CommitOffsetsRequest {
   memberId?: string;
   memberEpoch?: number;
   offsets: Array<TopicPartition & { offset: number; metadata?: string }>;
-}
-
-export interface GroupDescription {
-  groupId: string;
-  state: ConsumerGroupState | 'Dead';
-  groupEpoch: number;
-  assignmentEpoch: number;
-  members: Array<{
-    memberId: string;
-    clientId: string;
-    memberEpoch: number;
-    subscribedTopics: string[];
-    assignment: Array<{ topic: string; partitions: number[] }>;
-    /** Taken away by the last answer but still the member's until it acknowledges. */
-    partitionsPendingRevocation: Array<{ topic: string; partitions: number[] }>;
-  }>;
-  offsets: CommittedOffset[];
-}
-
-export interface GroupListing {
-  groupId: string;
-  state: string;
-  members: number;
 }
 
 export interface GroupCoordinatorOptions {
@@ -147,7 +105,7 @@ export class GroupCoordinator {
     return this.shards.has(p);
   }
 
-  heartbeat(groupId: string, req: HeartbeatRequest): HeartbeatResponse {
+  heartbeat(groupId: string, req: HeartbeatRequest): GroupHeartbeatResponse {
     return this.shardFor(groupId).heartbeat(groupId, req);
   }
 

@@ -1,18 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { BrookError } from '@brook/types';
+import { BrookError, type CommittedOffset, type GroupDescription, type GroupHeartbeatResponse, type GroupListing, type TopicPartition } from '@brook/types';
 import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './Assignment';
 import { ConsumerGroup } from './ConsumerGroup';
 import { ConsumerGroupMember } from './ConsumerGroupMember';
-import type {
-  CommitOffsetsRequest,
-  CommittedOffset,
-  GroupDescription,
-  GroupListing,
-  HeartbeatRequest,
-  HeartbeatResponse,
-  TopicPartition,
-  TopicPartitionsLookup,
-} from './GroupCoordinator';
+import type { CommitOffsetsRequest, HeartbeatRequest, TopicPartitionsLookup } from './GroupCoordinator';
 import { encodeOffsetCommit, type OffsetCommitRecord } from './OffsetsRecordCodec';
 import type { OffsetsStore } from './OffsetsStore';
 import type { UniformAssignor } from './UniformAssignor';
@@ -67,7 +58,7 @@ export class GroupCoordinatorShard {
   }
 
   /** KIP-848 ConsumerGroupHeartbeat: join (epoch 0), leave (epoch -1), or heartbeat at the member's epoch. */
-  heartbeat(groupId: string, req: HeartbeatRequest): HeartbeatResponse {
+  heartbeat(groupId: string, req: HeartbeatRequest): GroupHeartbeatResponse {
     const { memberId, memberEpoch } = req;
     if (!Number.isInteger(memberEpoch) || memberEpoch < -1) {
       throw new BrookError('INVALID_REQUEST', `memberEpoch must be 0 (join), -1 (leave) or the member's epoch, not ${memberEpoch}`);
@@ -217,7 +208,7 @@ export class GroupCoordinatorShard {
     return [...this.groups.values()].map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.size }));
   }
 
-  private leave(groupId: string, memberId: string): HeartbeatResponse {
+  private leave(groupId: string, memberId: string): GroupHeartbeatResponse {
     const group = this.groups.get(groupId);
     if (!group?.members.has(memberId)) throw unknownMember(groupId, memberId);
     group.removeMember(memberId);

@@ -1,29 +1,28 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { GroupDescription, ResetOffsetsOptions } from '@brook/client';
+import type { GroupDescriptionWithLag, ResetOffsetsOptions } from '@brook/client';
 import { withAdmin } from '../adminSession';
 import { globalOptions } from '../connection';
 import { nonNegativeInt } from '../optionParsers';
 import { printResult, renderTable } from '../output';
 
-/** `GET /consumer-groups/{group}` adds lag per partition (high watermark − committed offset) to the description. */
-type GroupWithLag = GroupDescription & {
-  partitions?: Array<{ topic: string; partition: number; committedOffset: number; highWatermark: number; lag: number }>;
-  totalLag?: number;
-};
+function listTopicPartitions(tps: Array<{ topic: string; partitions: number[] }>): string {
+  return tps.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ');
+}
 
-function describeText(g: GroupWithLag): string {
+function describeText(g: GroupDescriptionWithLag): string {
   const owner = new Map<string, string>();
   for (const m of g.members) for (const a of m.assignment) for (const p of a.partitions) owner.set(`${a.topic}-${p}`, m.memberId);
   return [
-    `group ${g.groupId}: ${g.state}, epoch ${g.groupEpoch}, ${g.members.length} members, total lag ${g.totalLag ?? '-'}`,
+    `group ${g.groupId}: ${g.state}, epoch ${g.groupEpoch}, ${g.members.length} members, total lag ${g.totalLag}`,
     renderTable(g.members, [
       { header: 'MEMBER', value: (m) => m.memberId },
       { header: 'CLIENT', value: (m) => m.clientId },
       { header: 'EPOCH', value: (m) => m.memberEpoch },
       { header: 'TOPICS', value: (m) => m.subscribedTopics.join(',') },
-      { header: 'ASSIGNMENT', value: (m) => m.assignment.map((a) => `${a.topic}:${a.partitions.join(',')}`).join(' ') },
+      { header: 'ASSIGNMENT', value: (m) => listTopicPartitions(m.assignment) },
+      { header: 'REVOKING', value: (m) => listTopicPartitions(m.partitionsPendingRevocation) },
     ]),
-    renderTable(g.partitions ?? [], [
+    renderTable(g.partitions, [
       { header: 'TOPIC', value: (p) => p.topic },
       { header: 'PARTITION', value: (p) => p.partition },
       { header: 'COMMITTED', value: (p) => (p.committedOffset < 0 ? null : p.committedOffset) },
@@ -63,7 +62,7 @@ export function groupsCommand(): Command {
     .description('members, assignment, committed offsets and lag')
     .action(async (group: string, _opts, command: Command) => {
       const options = globalOptions(command);
-      const description = (await withAdmin(options, (admin) => admin.describeGroup(group))) as GroupWithLag;
+      const description = await withAdmin(options, (admin) => admin.describeGroup(group));
       await printResult(options.json, description, describeText);
     });
 

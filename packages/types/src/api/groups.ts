@@ -1,4 +1,4 @@
-/** Request schemas of consumer groups: the KIP-848 heartbeat, offset commits, and group admin. */
+/** Consumer groups on the wire: request schemas of the KIP-848 heartbeat, offset commits and group admin, and the answers. */
 import { z } from 'zod';
 import { isValidName } from '../names';
 import { topicName } from './broker';
@@ -46,3 +46,81 @@ export const ResetOffsetsRequest = z
   .refine((r) => r.to !== 'offset' || r.offset !== undefined, { error: 'offset is required with to=offset', path: ['offset'] })
   .refine((r) => r.to !== 'timestamp' || r.timestamp !== undefined, { error: 'timestamp is required with to=timestamp', path: ['timestamp'] });
 export type ResetOffsetsRequest = z.infer<typeof ResetOffsetsRequest>;
+
+// ---------------------------------------------------------------------------------------------------
+// Answers, shared by the coordinator that builds them and the clients that read them
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+/** Partitions of one topic, as heartbeats and group descriptions list them. */
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+
+/** Partitions grouped by topic, in first-seen order. */
+export function groupByTopic(tps: Iterable<TopicPartition>): TopicPartitions[] {
+  const out = new Map<string, number[]>();
+  for (const { topic, partition } of tps) {
+    const partitions = out.get(topic);
+    if (partitions) partitions.push(partition);
+    else out.set(topic, [partition]);
+  }
+  return [...out].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+export type ConsumerGroupState = 'Empty' | 'Reconciling' | 'Stable';
+
+export interface CommittedOffset extends TopicPartition {
+  offset: number;
+  metadata: string;
+}
+
+export interface GroupHeartbeatResponse {
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  /** Every partition the member is to own (not only what changed); partitions it must give up are left out. */
+  assignment: TopicPartitions[];
+}
+
+/** A group in `GET /consumer-groups`. */
+export interface GroupListing {
+  groupId: string;
+  state: string;
+  members: number;
+}
+
+/** The coordinator's view of a group. */
+export interface GroupDescription {
+  groupId: string;
+  state: ConsumerGroupState | 'Dead';
+  groupEpoch: number;
+  assignmentEpoch: number;
+  members: Array<{
+    memberId: string;
+    clientId: string;
+    memberEpoch: number;
+    subscribedTopics: string[];
+    assignment: TopicPartitions[];
+    /** Taken away by the last answer but still the member's until it acknowledges. */
+    partitionsPendingRevocation: TopicPartitions[];
+  }>;
+  offsets: CommittedOffset[];
+}
+
+export interface PartitionLag extends TopicPartition {
+  /** -1 when the group has committed nothing for the partition. */
+  committedOffset: number;
+  highWatermark: number;
+  lag: number;
+}
+
+/** `GET /consumer-groups/{group}`: the coordinator's view plus lag (high watermark − committed offset) per partition. */
+export interface GroupDescriptionWithLag extends GroupDescription {
+  partitions: PartitionLag[];
+  totalLag: number;
+}

@@ -4,14 +4,14 @@ import {
   GroupHeartbeatRequest,
   GroupPath,
   parseInput,
+  type GroupDescription,
+  type GroupDescriptionWithLag,
   ResetOffsetsRequest,
 } from '@brook/types';
 import { FORWARDED_HEADER } from '../../network/BrokerPeers';
 import type { GroupAdmin } from '../../group/GroupAdmin';
 import type { GroupCoordinator } from '../../group/GroupCoordinator';
 import type { GroupService } from '../../group/GroupService';
-
-type GroupDescription = ReturnType<GroupCoordinator['describeGroup']>;
 
 const forwarded = (req: Request) => req.headers[FORWARDED_HEADER] !== undefined;
 const path = (group: string, rest: string) => `/groups/${encodeURIComponent(group)}${rest}`;
@@ -66,7 +66,8 @@ export function groupRoutes(groups: GroupService, admin: GroupAdmin): Router {
       return;
     }
     // A partition pending revocation is still its member's: it counts as assigned.
-    res.json({ ...d, ...(await admin.lag(d.offsets, d.members.flatMap((m) => [...m.assignment, ...m.partitionsPendingRevocation]))) });
+    const withLag: GroupDescriptionWithLag = { ...d, ...(await admin.lag(d.offsets, d.members.flatMap((m) => [...m.assignment, ...m.partitionsPendingRevocation]))) };
+    res.json(withLag);
   });
 
   /** Runs on the coordinator, which refuses a group with members before looking at anything else (as Kafka does). */
