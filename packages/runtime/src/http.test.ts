@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import request from 'supertest';
 import { BrookError } from '@brook/types';
-import { createApp, finishApp } from './http';
+import { Router } from 'express';
+import { createApp, finishApp, HotRoutes, listen, sendChunks } from './http';
 import { createLogger } from './logger';
 
 describe('the express shell', () => {
@@ -77,5 +78,62 @@ describe('the express shell', () => {
     const res = await request(app).get('/boom');
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+});
+
+describe('hot routes', () => {
+  const logger = createLogger('test', 'silent');
+  const hotRoutes = new HotRoutes(100, logger);
+  const app = createApp({ logger, bodyLimit: 100, hotRoutes });
+  const router = Router();
+  hotRoutes.json(router, '/echo', async (req, res, body) => {
+    if ((body as { fail?: boolean }).fail) throw new BrookError('UNKNOWN_TOPIC', 'no such topic', { topic: 'x' });
+    sendChunks(res, 'application/json; charset=utf-8', [Buffer.from(JSON.stringify({ got: body, url: req.url }))]);
+  });
+  hotRoutes.binary(router, '/bytes', 'application/vnd.brook.test', async (_req, res, body) => {
+    sendChunks(res, 'application/octet-stream', [Buffer.from('<'), body, Buffer.from('>')]);
+  });
+  app.use(router);
+  finishApp(app, logger);
+
+  /** The same request through `listen` (hot path) and through the express app alone (the router). */
+  async function both(path: string, headers: Record<string, string>, body: string | Buffer) {
+    const server = await listen(app, 0, '127.0.0.1');
+    try {
+      const hot = await fetch(`http://127.0.0.1:${server.port}${path}`, { method: 'POST', headers, body });
+      const viaExpress = await request(app)
+        .post(path)
+        .set(headers)
+        .send(body)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+      return {
+        hot: { status: hot.status, type: hot.headers.get('content-type'), body: Buffer.from(await hot.arrayBuffer()).toString('latin1') },
+        express: { status: viaExpress.status, type: viaExpress.headers['content-type'], body: (viaExpress.body as Buffer).toString('latin1') },
+      };
+    } finally {
+      await server.close();
+    }
+  }
+
+  test('answer as the express routes do: bodies, errors and limits', async () => {
+    const cases: Array<[string, Record<string, string>, string | Buffer]> = [
+      ['/echo?x=1', { 'content-type': 'application/json' }, '{"a":[1,"é"]}'],
+      ['/echo', { 'content-type': 'application/json' }, ''],
+      ['/echo', { 'content-type': 'application/json' }, '\ufeff"text"'],
+      ['/echo', { 'content-type': 'application/json' }, '{"a":'],
+      ['/echo', { 'content-type': 'application/json' }, '{"fail":true}'],
+      ['/echo', { 'content-type': 'application/json' }, JSON.stringify({ a: 'x'.repeat(200) })],
+      ['/bytes', { 'content-type': 'application/vnd.brook.test' }, Buffer.from([0, 1, 2, 255])],
+      ['/bytes', { 'content-type': 'application/vnd.brook.test' }, Buffer.alloc(101)],
+    ];
+    for (const [path, headers, body] of cases) {
+      const { hot, express } = await both(path, headers, body);
+      expect(hot).toEqual(express);
+    }
   });
 });

@@ -11,7 +11,7 @@ import { consumerRoutes } from './routes/consumers';
 import { seedConsumerRoutes } from './routes/seedConsumers';
 
 export function createBrokerApp(s: BrokerServices, logger: Logger, bodyLimit: number): Express {
-  const hotRoutes = new HotRoutes(bodyLimit);
+  const hotRoutes = new HotRoutes(bodyLimit, logger);
   const app = createApp({ logger, bodyLimit, hotRoutes });
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok', brokerId: s.brokerId, metadataOffset: s.metadata.offset, metadataLoaded: s.metadata.loaded });

@@ -11,7 +11,7 @@ import {
 import type { MetadataCache } from '../metadata/MetadataCache';
 import type { ReplicaFetcherManager } from '../replication/ReplicaFetcherManager';
 import { parseLogConfig, type LogConfig, type LogManager } from '../storage';
-import { OffsetCheckpointFile } from '../storage/OffsetCheckpointFile';
+import { OffsetCheckpointFile, type TopicPartitionOffset } from '../storage/OffsetCheckpointFile';
 import { Partition, type IsrProposer } from './Partition';
 
 export interface ReplicaManagerOptions {
@@ -35,6 +35,8 @@ export class ReplicaManager {
   private readonly checkpointedHighWatermarks = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly leadershipListeners: Array<(partition: Partition, isLeader: boolean) => void> = [];
+  /** The high-watermark checkpoint being written in the background. */
+  private checkpointing: Promise<void> | undefined;
 
   constructor(
     private readonly options: ReplicaManagerOptions,
@@ -66,12 +68,13 @@ export class ReplicaManager {
         if (!late) this.maybeShrinkIsrs();
       }, interval),
     );
-    this.timers.push(setInterval(() => this.checkpointHighWatermarks(), this.options.highWatermarkCheckpointIntervalMs ?? 5000));
+    this.timers.push(setInterval(() => this.checkpointHighWatermarksInBackground(), this.options.highWatermarkCheckpointIntervalMs ?? 5000));
     for (const t of this.timers) t.unref();
   }
 
   async shutdown(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.checkpointing; // the last checkpoint below writes the same temporary file
     await this.fetchers.shutdown();
     for (const p of this.partitions.values()) p.close();
     this.checkpointHighWatermarks();
@@ -229,12 +232,37 @@ export class ReplicaManager {
   }
 
   private checkpointHighWatermarks(): void {
-    const entries = [...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.highWatermark }));
+    const entries = this.highWatermarkEntries();
     try {
       this.hwCheckpoint.write(entries);
-      for (const e of entries) this.checkpointedHighWatermarks.set(partitionKey(e.topic, e.partition), e.offset);
+      this.checkpointed(entries);
     } catch (err) {
       this.logger.error({ err }, 'could not write the high-watermark checkpoint');
+    }
+  }
+
+  /** The periodic checkpoint, with its fsyncs off the event loop; skipped while the previous one is still being written. */
+  private checkpointHighWatermarksInBackground(): void {
+    if (this.checkpointing) return;
+    const entries = this.highWatermarkEntries();
+    this.checkpointing = this.hwCheckpoint
+      .writeInBackground(entries)
+      .then(
+        () => this.checkpointed(entries),
+        (err: unknown) => this.logger.error({ err }, 'could not write the high-watermark checkpoint'),
+      )
+      .finally(() => (this.checkpointing = undefined));
+  }
+
+  private highWatermarkEntries(): CheckpointedHighWatermark[] {
+    return [...this.partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, offset: p.highWatermark, replica: p }));
+  }
+
+  /** Partitions removed (and perhaps created again) while the file was written keep no stale entry. */
+  private checkpointed(entries: readonly CheckpointedHighWatermark[]): void {
+    for (const e of entries) {
+      const key = partitionKey(e.topic, e.partition);
+      if (this.partitions.get(key) === e.replica) this.checkpointedHighWatermarks.set(key, e.offset);
     }
   }
 
@@ -259,6 +287,11 @@ export class ReplicaManager {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A checkpoint line, with the replica it was taken from. */
+interface CheckpointedHighWatermark extends TopicPartitionOffset {
+  replica: Partition;
+}
 
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\0${partition}`;

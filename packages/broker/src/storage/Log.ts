@@ -522,7 +522,8 @@ export class Log {
     let firstOffset: number | undefined;
     let next = startOffset;
     let budget = maxBytes;
-    done: for (const entry of this.tail) {
+    done: for (let e = this.tailEntryFor(startOffset); e < this.tail.length; e++) {
+      const entry = this.tail[e]!;
       for (const batch of entry.batches) {
         if (batch.lastOffset < startOffset) continue;
         if (batch.baseOffset >= limit) break done;
@@ -542,6 +543,21 @@ export class Log {
     }
     const records = parts.length === 0 ? Buffer.alloc(0) : parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
     return { records, firstOffset: firstOffset ?? startOffset, nextOffset: next };
+  }
+
+  /**
+   * The last tail entry starting at or before `offset` (a binary search: the tail holds hundreds of small
+   * appends at low rates, and every fetch reads from near its end). Earlier entries end before it.
+   */
+  private tailEntryFor(offset: number): number {
+    let lo = 0;
+    let hi = this.tail.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.tail[mid]!.batches[0]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** The earliest offset whose record timestamp is >= `timestamp` (time index, then a scan); undefined if none. */

@@ -7,7 +7,6 @@ import { ConsumeBench } from './ConsumeBench';
 import { JsonProduceBench } from './JsonProduceBench';
 import { LatencyBench } from './LatencyBench';
 import { runInWorkers, shares, type WorkerJob } from './parallelBench';
-import { ProduceBench } from './ProduceBench';
 
 export interface BenchSettings {
   controllerUrl: string;
@@ -125,7 +124,7 @@ export class BenchSuite {
       lingerMs: s.lingerMs ?? 5,
       rate: s.rate === undefined ? undefined : s.rate / s.producers,
     });
-    if (s.producers === 1) return new ProduceBench(options(records)).run(onProgress);
+    // Even one producer runs in a worker thread, for the young generation runInWorkers gives it.
     return runInWorkers(
       shares(Math.min(records, Number.MAX_SAFE_INTEGER / s.producers), s.producers)
         .filter((share) => share > 0)

@@ -13,12 +13,22 @@ export type WorkerMessage =
   | { type: 'failed'; message: string };
 
 /**
+ * Young generation of a bench thread. A producer keeps its window of unacknowledged sends alive (a
+ * promise and handlers per record); in V8's default young generation (16 MB semi-spaces) they outlive
+ * a scavenge or two and are copied, then promoted. Measured at 100 B: 32 MB semi-spaces (3 × 32 MB in
+ * all) take ~7% less bench CPU and give ~10% more records/s.
+ */
+const YOUNG_GENERATION_MB = 96;
+
+/**
  * Runs one bench per job, each in its own worker thread, so several producers or consumers use more than
  * one core; answers the merged sample. The first failure fails the run (and stops the other workers).
  */
 export async function runInWorkers(jobs: WorkerJob[], onProgress: (records: number) => void): Promise<BenchSample> {
   const progress = jobs.map(() => 0);
-  const workers = jobs.map((job) => new Worker(path.join(__dirname, 'benchWorker.js'), { workerData: job }));
+  const workers = jobs.map(
+    (job) => new Worker(path.join(__dirname, 'benchWorker.js'), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }),
+  );
   try {
     const samples = await Promise.all(
       workers.map(

@@ -1,4 +1,5 @@
-import { Router, type Request } from 'express';
+import querystring from 'node:querystring';
+import { Router } from 'express';
 import { z } from 'zod';
 import { requestParams, sendChunks, type HotRoutes } from '@brook/runtime';
 import {
@@ -26,7 +27,7 @@ export function recordRoutes(s: BrokerServices, hot: HotRoutes): Router {
   const router = Router();
 
   hot.binary(router, '/produce', PRODUCE_FRAME_CONTENT_TYPE, async (req, res, frame) => {
-    const acks = acksOf(req.query);
+    const acks = acksOf(req.url!);
     const answer: ProduceFrameResponse = { results: await s.produce.appendLocal(decodeProduceFrame(frame), acks) };
     sendChunks(res, 'application/json; charset=utf-8', [Buffer.from(JSON.stringify(answer))]);
   });
@@ -59,8 +60,10 @@ export function recordRoutes(s: BrokerServices, hot: HotRoutes): Router {
   return router;
 }
 
-/** `?acks=` as AcksQuery reads it; the producer's usual `all` without a zod parse. */
-function acksOf(query: Request['query']): AcksMode {
+/** `?acks=` as AcksQuery reads express's query (the 'simple' parser is querystring's); `all` without zod. */
+function acksOf(url: string): AcksMode {
+  const at = url.indexOf('?');
+  const query = at < 0 ? {} : querystring.parse(url.slice(at + 1));
   if (query.acks === 'all' || query.acks === undefined) return 'all';
   return parseInput(AcksQuery, query).acks ?? 'all';
 }
