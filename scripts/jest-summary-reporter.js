@@ -5,7 +5,9 @@
 class SummaryReporter {
   onRunComplete(_contexts, results) {
     const skipped = results.numPendingTests + results.numTodoTests;
-    const line = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${skipped} skipped\n`;
+    // A suite that fails to run (a compile or import error) runs no tests: count it as a failure, not as nothing.
+    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
+    const line = `${results.numPassedTests} passed, ${failed} failed, ${skipped} skipped\n`;
     process.once('exit', () => process.stdout.write(line));
   }
 }

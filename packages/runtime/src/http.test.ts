@@ -4,7 +4,8 @@ import zlib from 'node:zlib';
 import request from 'supertest';
 import { BrookError } from '@brook/types';
 import { Router } from 'express';
-import { createApp, finishApp, HotRoutes, listen, sendChunks } from './http';
+import { HotRoutes, sendChunks } from './HotRoutes';
+import { createApp, finishApp, listen } from './http';
 import { createLogger } from './logger';
 
 describe('the express shell', () => {
