@@ -18,7 +18,9 @@ describe('@brook/client Consumer', () => {
 
   beforeAll(async () => {
     // A 3 s group session: a killed member's partitions move within seconds.
-    cluster = await TestCluster.start({ env: { BROOK_GROUP_SESSION_TIMEOUT_MS: '3000', BROOK_OFFSETS_TOPIC_PARTITIONS: '3' } });
+    cluster = await TestCluster.start({
+      env: { BROOK_GROUP_SESSION_TIMEOUT_MS: '3000', BROOK_OFFSETS_TOPIC_PARTITIONS: '3', BROOK_LOG_CLEANER_BACKOFF_MS: '300' },
+    });
     admin = new Admin({ controllerUrl: cluster.controllerUrl });
   });
   afterEach(async () => {
@@ -197,6 +199,52 @@ describe('@brook/client Consumer', () => {
     expect(await c.poll(300)).toEqual([]);
     c.resume([{ topic, partition: 0 }]);
     expect(offsetsOf(await pollUntil(c, 5), 0)).toEqual(range(100, 105));
+  });
+
+  test('a compacted topic: the latest record of every key at its offset, and nothing before the position', async () => {
+    const topic = 'cc-compacted';
+    // 1 KiB segments roll every few requests, so the cleaner has inactive segments to compact.
+    await admin.createTopic({
+      topic,
+      partitions: 1,
+      replicationFactor: 3,
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': 1024, 'min.cleanable.dirty.ratio': '0.01' },
+    });
+    await cluster.waitForLeaders(topic, 1);
+    const keys = ['a', 'b', 'c', 'd', 'e'];
+    for (let round = 0; round < 20; round++) {
+      const answer = await cluster.http.post(`${cluster.brokerUrl(1)}/events`, {
+        topic,
+        records: keys.map((key) => ({ key, partition: 0, value: `${key}-${round}` })),
+      });
+      expect(answer.status).toBe(200);
+    }
+    const readAll = async (offset: number): Promise<ConsumerRecord[]> => {
+      const c = consumer();
+      c.assign([{ topic, partition: 0, offset }]);
+      const out: ConsumerRecord[] = [];
+      while (out.length === 0 || out[out.length - 1]!.offset < 99) out.push(...(await c.poll(200)));
+      await c.close();
+      return out;
+    };
+    await waitFor(async () => {
+      const res = await cluster.http.get(`${cluster.brokerUrl(1)}/topics/${topic}/partitions/0/records`, { params: { offset: 0, max_records: 1000 } });
+      return res.data.records.length < 100;
+    }, 30_000);
+
+    const records = await readAll(0);
+    expect(records.length).toBeLessThan(100);
+    const offsets = records.map((r) => r.offset);
+    expect(offsets).toEqual([...offsets].sort((x, y) => x - y));
+    expect(new Set(offsets).size).toBe(offsets.length);
+    const latest = new Map(records.map((r) => [r.key!.toString(), JSON.parse(r.value!.toString())]));
+    expect(Object.fromEntries(latest)).toEqual(Object.fromEntries(keys.map((k) => [k, `${k}-19`])));
+    // Every record read is where it was written: round r, key i sits at offset 5r + i.
+    for (const r of records) expect(JSON.parse(r.value!.toString())).toBe(`${keys[r.offset % 5]}-${Math.floor(r.offset / 5)}`);
+
+    // A position inside a cleaned batch: records before it are skipped, the rest come in order.
+    const fromMiddle = await readAll(37);
+    expect(fromMiddle.map((r) => r.offset)).toEqual(offsets.filter((o) => o >= 37));
   });
 
   test('rebalance callbacks: the old owner commits and runs onPartitionsRevoked before the new owner is given the partitions', async () => {

@@ -40,7 +40,7 @@ export class Broker implements RunningService {
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
     const logDir = brokerLogDir(config);
     const defaults = logDefaults(config);
-    const logManager = new LogManager({ logDir, defaults, logger });
+    const logManager = new LogManager({ logDir, defaults, logger, cleanerBackoffMs: config.logCleanerBackoffMs });
     logManager.startup();
 
     const metadata = new MetadataCache(config.cluster);

@@ -23,6 +23,10 @@ export const brokerConfigSpec = {
     schema: opt.int(0, 0),
     describe: 'fsync the active segments this often (0: on segment roll and shutdown only; durability comes from replication)',
   },
+  logCleanerBackoffMs: {
+    schema: opt.int(15_000, 10),
+    describe: 'how often the log cleaner looks for compacted topics to clean (Kafka\'s log.cleaner.backoff.ms)',
+  },
   replicaLagTimeMaxMs: {
     schema: opt.int(10_000, 10),
     describe: 'a follower that has not caught up for this long leaves the ISR (Kafka\'s replica.lag.time.max.ms)',

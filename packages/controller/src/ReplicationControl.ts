@@ -49,17 +49,21 @@ export interface PartitionStateView extends PartitionRecord {
 
 const CONFIG_NAMES = new Set<string>(TOPIC_CONFIG_NAMES);
 const INTEGER = /^-?\d{1,16}$/;
-/** The smallest legal value of each numeric topic config. */
+/** The smallest legal value of each integer topic config (the brokers' LogConfig accepts the same). */
 const CONFIG_MIN: Record<string, number> = {
   'retention.ms': -1,
   'retention.bytes': -1,
-  'segment.bytes': 1,
+  'segment.bytes': 1024,
   'segment.ms': 1,
   'min.insync.replicas': 1,
   'flush.messages': 1,
   'flush.ms': 0,
   'max.message.bytes': 0,
+  'index.interval.bytes': 0,
+  'delete.retention.ms': 0,
 };
+/** A ratio from 0 to 1, as min.cleanable.dirty.ratio takes. */
+const RATIO = /^(0(\.\d+)?|1(\.0+)?)$/;
 const CLEANUP_POLICIES = new Set(['delete', 'compact', 'compact,delete', 'delete,compact']);
 
 /**
@@ -404,6 +408,8 @@ export function validateTopicConfigs(configs: Record<string, string>): Record<st
       if (!CLEANUP_POLICIES.has(value)) {
         throw new BrookError('INVALID_REQUEST', `cleanup.policy must be delete, compact or compact,delete, not ${JSON.stringify(value)}`);
       }
+    } else if (name === 'min.cleanable.dirty.ratio') {
+      if (!RATIO.test(value)) throw new BrookError('INVALID_REQUEST', `min.cleanable.dirty.ratio must be a number from 0 to 1, not ${JSON.stringify(value)}`);
     } else {
       const min = CONFIG_MIN[name]!;
       if (!INTEGER.test(value) || Number(value) < min) {

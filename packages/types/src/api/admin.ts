@@ -27,6 +27,9 @@ export const TOPIC_CONFIG_NAMES = [
   'flush.messages',
   'flush.ms',
   'max.message.bytes',
+  'index.interval.bytes',
+  'delete.retention.ms',
+  'min.cleanable.dirty.ratio',
 ] as const;
 export type TopicConfigName = (typeof TOPIC_CONFIG_NAMES)[number];
 
