@@ -1,4 +1,4 @@
-import { BrookError } from '../errors';
+import { parseOutcome as outcome } from '../testing/parseOutcome';
 import { parseInput } from '../validation';
 import {
   EventsProduceRequest,
@@ -7,16 +7,6 @@ import {
   ProduceRecord,
   RestProxyProduceRequest,
 } from './broker';
-
-/** What a parse gives, or the error it throws: the fast paths must give exactly the schema's. */
-function outcome(parse: () => unknown): unknown {
-  try {
-    return { ok: parse() };
-  } catch (err) {
-    if (!(err instanceof BrookError)) throw err;
-    return { error: err.toBody() };
-  }
-}
 
 describe('produce bodies checked without zod on the hot path', () => {
   const tooLongKey = 'k'.repeat(1024 * 1024 + 1);

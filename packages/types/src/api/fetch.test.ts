@@ -1,17 +1,7 @@
-import { BrookError } from '../errors';
+import { parseOutcome as outcome } from '../testing/parseOutcome';
 import { parseInput } from '../validation';
 import { ConsumerFetchRequest, parseConsumerFetchRequest } from './fetch';
 import { parseReplicaFetchRequest, ReplicaFetchRequest } from './replication';
-
-/** What a parse gives, or the error it throws: the fast paths must give exactly the schema's. */
-function outcome(parse: () => unknown): unknown {
-  try {
-    return { ok: parse() };
-  } catch (err) {
-    if (!(err instanceof BrookError)) throw err;
-    return { error: err.toBody() };
-  }
-}
 
 describe('fetch requests checked without zod on the hot path', () => {
   const p = { topic: 't', partition: 0, fetchOffset: 5 };
